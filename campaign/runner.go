@@ -1,0 +1,280 @@
+// Package campaign runs the closed loop: propose experiments, dispatch them
+// to a lab, record the results, refit, and stop on budget or a stop rule.
+//
+// The runner keeps no state that lives only in memory. Every step is
+// recorded in the store before the next begins, so a runner started on a
+// campaign that was interrupted at any instant (even by SIGKILL) picks up
+// where it stopped: proposals already recorded are dispatched rather than
+// proposed again, and results already recorded are never run again.
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"tycho"
+)
+
+// Runner drives one campaign through the loop.
+type Runner struct {
+	Store    tycho.Store
+	Lab      tycho.Lab
+	Strategy tycho.Strategy
+	// Progress, if set, is called after every finished experiment.
+	Progress func(Progress)
+	Logger   *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Progress reports how far a campaign has come.
+type Progress struct {
+	Campaign *tycho.Campaign
+	// Done counts finished experiments (completed or failed); Total is
+	// the experiment budget.
+	Done, Total int
+	// Best is the best experiment so far, or nil.
+	Best    *tycho.Experiment
+	Elapsed time.Duration
+	// Last is the experiment that just finished.
+	Last *tycho.Experiment
+}
+
+// Run runs the campaign with the given ID until its budget is spent or a
+// stop rule fires, and returns it in its final state. Returns ENOTFOUND if
+// the campaign does not exist and ECONFLICT if it has already finished. A
+// cancelled ctx stops the run at the next safe point with ctx's error; the
+// campaign can then be resumed.
+func (r *Runner) Run(ctx context.Context, id string) (*tycho.Campaign, error) {
+	c, err := r.Store.FindCampaign(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != tycho.CampaignRunning {
+		return nil, tycho.Errorf(tycho.ECONFLICT, "campaign %s is %s: %s", c.ID, c.Status, c.StopReason)
+	}
+	log := r.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("campaign", c.ID)
+	started := r.now()
+	base := c.Elapsed
+	elapsed := func() time.Duration { return base + r.now().Sub(started) }
+	defer func() {
+		// Charge the time spent to the campaign even when interrupted.
+		e := elapsed()
+		_, _ = r.Store.UpdateCampaign(context.WithoutCancel(ctx), c.ID, tycho.CampaignUpdate{Elapsed: &e})
+	}()
+
+	for {
+		exps, err := r.Store.ListExperiments(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		// Dispatch what is in flight first: after a crash these are the
+		// experiments proposed or started before it.
+		if inflight := pending(exps); len(inflight) > 0 {
+			for _, e := range inflight {
+				if err := r.dispatch(ctx, c, e, log); err != nil {
+					return nil, err
+				}
+				if r.Progress != nil {
+					all, err := r.Store.ListExperiments(ctx, c.ID)
+					if err != nil {
+						return nil, err
+					}
+					r.Progress(r.progress(c, all, e.ID, elapsed()))
+				}
+			}
+			continue
+		}
+		if reason, stop := r.stopReason(c, exps, elapsed()); stop {
+			log.Info("campaign finished", "reason", reason)
+			status := tycho.CampaignCompleted
+			e := elapsed()
+			return r.Store.UpdateCampaign(ctx, c.ID, tycho.CampaignUpdate{Status: &status, StopReason: &reason, Elapsed: &e})
+		}
+		if err := r.propose(ctx, c, exps, log); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// propose asks the strategy for the next batch and records it, with its
+// generation, in one transaction.
+func (r *Runner) propose(ctx context.Context, c *tycho.Campaign, exps []*tycho.Experiment, log *slog.Logger) error {
+	spec := &c.Spec
+	req := &tycho.SuggestRequest{Spec: spec}
+	gen := 1
+	for _, e := range exps {
+		gen = max(gen, e.Generation+1)
+		switch e.State {
+		case tycho.ExperimentCompleted:
+			req.Completed = append(req.Completed, e)
+		case tycho.ExperimentFailed:
+			req.Failed = append(req.Failed, e)
+		case tycho.ExperimentAbandoned:
+		default:
+			req.Pending = append(req.Pending, e)
+		}
+	}
+	used := len(req.Completed) + len(req.Failed) + len(req.Pending)
+	req.N = min(spec.BatchSize, spec.Budget.MaxExperiments-used)
+	req.Seed = GenerationSeed(spec.Seed, gen)
+	s, err := r.Strategy.Suggest(ctx, req)
+	if err != nil {
+		return fmt.Errorf("propose generation %d: %w", gen, err)
+	}
+	if len(s.Params) == 0 {
+		return tycho.Errorf(tycho.EINTERNAL, "strategy %s proposed nothing", spec.Strategy)
+	}
+	g := s.Generation
+	g.CampaignID, g.Index, g.CreatedAt = c.ID, gen, r.now()
+	now := r.now()
+	batch := make([]*tycho.Experiment, len(s.Params))
+	for i, p := range s.Params {
+		batch[i] = &tycho.Experiment{
+			ID:         NewID("e"),
+			CampaignID: c.ID,
+			Generation: gen,
+			Params:     p,
+			State:      tycho.ExperimentProposed,
+			CreatedAt:  now,
+		}
+	}
+	if err := r.Store.AddGeneration(ctx, &g, batch); err != nil {
+		return fmt.Errorf("record generation %d: %w", gen, err)
+	}
+	log.Debug("proposed", "generation", gen, "strategy", g.Strategy, "n", len(batch),
+		"fit", g.FitTime, "propose", g.ProposeTime)
+	return nil
+}
+
+// dispatch runs one experiment in the lab and records the outcome.
+func (r *Runner) dispatch(ctx context.Context, c *tycho.Campaign, e *tycho.Experiment, log *slog.Logger) error {
+	e, err := r.Store.StartExperiment(ctx, e.ID)
+	if err != nil {
+		return fmt.Errorf("start experiment %d: %w", e.Seq, err)
+	}
+	res, err := r.Lab.Run(ctx, e)
+	switch {
+	case err == nil:
+		if err := checkResult(&c.Spec, res); err != nil {
+			log.Warn("experiment failed", "seq", e.Seq, "error", err)
+			return r.Store.FailExperiment(ctx, e.ID, e.Attempt, err.Error())
+		}
+		return r.Store.CompleteExperiment(ctx, e.ID, e.Attempt, res)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case tycho.ErrorCode(err) == tycho.EINVALID:
+		log.Warn("experiment failed", "seq", e.Seq, "error", err)
+		return r.Store.FailExperiment(ctx, e.ID, e.Attempt, tycho.ErrorMessage(err))
+	default:
+		return fmt.Errorf("run experiment %d: %w", e.Seq, err)
+	}
+}
+
+// checkResult reports a result that lacks a finite value for every
+// objective; such an experiment is recorded as failed.
+func checkResult(spec *tycho.Spec, res *tycho.Result) error {
+	if res == nil {
+		return tycho.Errorf(tycho.EINVALID, "lab returned no result")
+	}
+	for _, o := range spec.Objectives {
+		v, ok := res.Objectives[o.Name]
+		if !ok {
+			return tycho.Errorf(tycho.EINVALID, "result has no value for objective %q", o.Name)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return tycho.Errorf(tycho.EINVALID, "result for objective %q is %g", o.Name, v)
+		}
+	}
+	return nil
+}
+
+// stopReason says whether the campaign should stop now, and why.
+func (r *Runner) stopReason(c *tycho.Campaign, exps []*tycho.Experiment, elapsed time.Duration) (string, bool) {
+	spec := &c.Spec
+	var done []*tycho.Experiment
+	finished := 0
+	for _, e := range exps {
+		switch e.State {
+		case tycho.ExperimentCompleted:
+			done = append(done, e)
+			finished++
+		case tycho.ExperimentFailed:
+			finished++
+		}
+	}
+	obj := &spec.Objectives[0]
+	if spec.Stop.GoalReached != nil && *spec.Stop.GoalReached {
+		if b := spec.Best(done); b != nil {
+			if v, _ := spec.Value(b); obj.Reached(v) {
+				return fmt.Sprintf("goal reached: %s = %g at experiment %d", obj.Name, v, b.Seq), true
+			}
+		}
+	}
+	if rule := spec.Stop.NoImprovement; rule != nil && len(done) > rule.Experiments {
+		before := spec.Best(done[:len(done)-rule.Experiments])
+		now := spec.Best(done)
+		if before != nil && now != nil {
+			vb, _ := spec.Value(before)
+			vn, _ := spec.Value(now)
+			if math.Abs(vn-vb) <= rule.Epsilon {
+				return fmt.Sprintf("no improvement beyond %g in the last %d experiments", rule.Epsilon, rule.Experiments), true
+			}
+		}
+	}
+	if finished >= spec.Budget.MaxExperiments {
+		return fmt.Sprintf("budget spent: %d experiments", finished), true
+	}
+	if max := time.Duration(spec.Budget.MaxWallTime); max > 0 && elapsed >= max {
+		return fmt.Sprintf("budget spent: wall time %s", max), true
+	}
+	return "", false
+}
+
+func (r *Runner) progress(c *tycho.Campaign, exps []*tycho.Experiment, last string, elapsed time.Duration) Progress {
+	p := Progress{Campaign: c, Total: c.Spec.Budget.MaxExperiments, Elapsed: elapsed, Best: c.Spec.Best(exps)}
+	for _, e := range exps {
+		if e.State == tycho.ExperimentCompleted || e.State == tycho.ExperimentFailed {
+			p.Done++
+		}
+		if e.ID == last {
+			p.Last = e
+		}
+	}
+	return p
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func pending(exps []*tycho.Experiment) []*tycho.Experiment {
+	var out []*tycho.Experiment
+	for _, e := range exps {
+		if !e.State.Final() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// GenerationSeed derives the seed of one generation from the campaign's
+// seed, so each generation's randomness is independent of how many times
+// the campaign was resumed.
+func GenerationSeed(seed uint64, gen int) uint64 {
+	// SplitMix64 finalizer over the pair.
+	z := seed + uint64(gen)*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}

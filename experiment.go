@@ -1,0 +1,121 @@
+package tycho
+
+import (
+	"context"
+	"time"
+)
+
+// ExperimentState is where an experiment is in its lifecycle:
+// proposed → (approved) → dispatched → running → completed, failed or
+// abandoned. The states travel over the wire, so the set only grows.
+type ExperimentState string
+
+// Experiment states.
+const (
+	ExperimentProposed   ExperimentState = "proposed"
+	ExperimentApproved   ExperimentState = "approved"
+	ExperimentDispatched ExperimentState = "dispatched"
+	ExperimentRunning    ExperimentState = "running"
+	ExperimentCompleted  ExperimentState = "completed"
+	ExperimentFailed     ExperimentState = "failed"
+	ExperimentAbandoned  ExperimentState = "abandoned"
+)
+
+// Final reports whether no further transition leaves state s.
+func (s ExperimentState) Final() bool {
+	return s == ExperimentCompleted || s == ExperimentFailed || s == ExperimentAbandoned
+}
+
+// Params holds the value of each parameter of one experiment, by name.
+// Continuous and integer values are float64 (integers are whole), and
+// categorical values are strings; a fixed parameter has its declared value.
+type Params map[string]any
+
+// Experiment is one proposed point of a campaign and what became of it.
+type Experiment struct {
+	ID         string
+	CampaignID string
+	// Seq numbers a campaign's experiments from 1 in the order they were
+	// proposed; the history of a campaign is ordered by it.
+	Seq        int
+	Generation int
+	Params     Params
+	State      ExperimentState
+	// Attempt counts the times the experiment was started; a result is
+	// accepted only for the current attempt.
+	Attempt    int
+	Result     *Result
+	Error      string
+	CreatedAt  time.Time
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// Result is what a lab measured for one experiment.
+type Result struct {
+	// Objectives holds one value per objective, by name.
+	Objectives map[string]float64 `json:"objectives"`
+	// Noise optionally holds the standard deviation of each measurement.
+	Noise map[string]float64 `json:"noise,omitempty"`
+	// Metadata is free-form information from the lab.
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+// Generation records how a batch of experiments was proposed, so that any
+// proposal can be explained and reproduced.
+type Generation struct {
+	CampaignID string
+	// Index numbers a campaign's generations from 1.
+	Index    int
+	Strategy string
+	Seed     uint64
+	// Observations and Pending count the experiments the strategy saw
+	// completed and still in flight.
+	Observations int
+	Pending      int
+	// Model holds the fitted model's hyperparameters, if any.
+	Model map[string]any
+	// Acquisition holds the acquisition value of each proposed experiment,
+	// in proposal order; empty for strategies without one.
+	Acquisition []float64
+	FitTime     time.Duration
+	ProposeTime time.Duration
+	CreatedAt   time.Time
+}
+
+// ExperimentService stores experiments and the generations that proposed
+// them.
+type ExperimentService interface {
+	// AddGeneration stores a generation and its proposed experiments in one
+	// transaction, assigning each experiment its Seq. Returns ENOTFOUND if
+	// the campaign does not exist and ECONFLICT if the generation index is
+	// taken.
+	AddGeneration(ctx context.Context, g *Generation, exps []*Experiment) error
+	// ListExperiments returns a campaign's experiments ordered by Seq.
+	// Returns ENOTFOUND if the campaign does not exist.
+	ListExperiments(ctx context.Context, campaignID string) ([]*Experiment, error)
+	// ListGenerations returns a campaign's generations ordered by Index.
+	ListGenerations(ctx context.Context, campaignID string) ([]*Generation, error)
+	// StartExperiment moves an experiment that is not final to running and
+	// increments its attempt. Returns ENOTFOUND if it does not exist and
+	// ECONFLICT if it is final.
+	StartExperiment(ctx context.Context, id string) (*Experiment, error)
+	// CompleteExperiment records the result of the given attempt. Recording
+	// the same result for the same attempt again is a no-op. Returns
+	// ENOTFOUND if the experiment does not exist and ECONFLICT if the
+	// attempt is not current or the experiment is already final otherwise.
+	CompleteExperiment(ctx context.Context, id string, attempt int, r *Result) error
+	// FailExperiment marks the given attempt failed with a message. Returns
+	// ENOTFOUND and ECONFLICT as CompleteExperiment does.
+	FailExperiment(ctx context.Context, id string, attempt int, msg string) error
+	// AbandonExperiment marks an experiment that is not final abandoned.
+	// Returns ENOTFOUND if it does not exist and ECONFLICT if it is final.
+	AbandonExperiment(ctx context.Context, id string, reason string) error
+}
+
+// Store is everything the embedded store and the PostgreSQL store provide.
+type Store interface {
+	CampaignService
+	ExperimentService
+	Close() error
+}

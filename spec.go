@@ -1,0 +1,326 @@
+package tycho
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Spec describes an optimization campaign: what may be varied, what is
+// measured, where experiments run and when to stop. It is what a campaign
+// file holds; the spec package reads it from YAML.
+type Spec struct {
+	Name          string      `json:"name" yaml:"name"`
+	Description   string      `json:"description,omitempty" yaml:"description,omitempty"`
+	Parameters    []Parameter `json:"parameters" yaml:"parameters"`
+	Objectives    []Objective `json:"objectives" yaml:"objectives"`
+	Budget        Budget      `json:"budget" yaml:"budget"`
+	BatchSize     int         `json:"batch_size,omitempty" yaml:"batch_size,omitempty"`
+	InitialDesign int         `json:"initial_design,omitempty" yaml:"initial_design,omitempty"`
+	Strategy      string      `json:"strategy,omitempty" yaml:"strategy,omitempty"`
+	Stop          StopRules   `json:"stop,omitempty" yaml:"stop,omitempty"`
+	Seed          uint64      `json:"seed" yaml:"seed"`
+	Lab           LabSpec     `json:"lab" yaml:"lab"`
+}
+
+// ParameterKind says how a parameter may vary.
+type ParameterKind string
+
+// Parameter kinds.
+const (
+	Continuous  ParameterKind = "continuous"
+	Integer     ParameterKind = "integer"
+	Categorical ParameterKind = "categorical"
+	Fixed       ParameterKind = "fixed"
+)
+
+// Parameter is one dimension of a campaign's search space. Bounds apply to
+// continuous and integer parameters, Choices to categorical ones and Value
+// to fixed ones.
+type Parameter struct {
+	Name    string        `json:"name" yaml:"name"`
+	Kind    ParameterKind `json:"kind" yaml:"kind"`
+	Bounds  []float64     `json:"bounds,omitempty" yaml:"bounds,omitempty"`
+	Log     bool          `json:"log,omitempty" yaml:"log,omitempty"`
+	Choices []string      `json:"choices,omitempty" yaml:"choices,omitempty"`
+	Value   any           `json:"value,omitempty" yaml:"value,omitempty"`
+	Unit    string        `json:"unit,omitempty" yaml:"unit,omitempty"`
+}
+
+// Lower returns the lower bound of a continuous or integer parameter.
+func (p *Parameter) Lower() float64 { return p.Bounds[0] }
+
+// Upper returns the upper bound of a continuous or integer parameter.
+func (p *Parameter) Upper() float64 { return p.Bounds[1] }
+
+// Direction says whether an objective is to be made small or large.
+type Direction string
+
+// Objective directions.
+const (
+	Minimize Direction = "minimize"
+	Maximize Direction = "maximize"
+)
+
+// Objective is one measured outcome. Goal, when set, is the value at which
+// the campaign may stop (see StopRules.GoalReached).
+type Objective struct {
+	Name      string    `json:"name" yaml:"name"`
+	Direction Direction `json:"direction" yaml:"direction"`
+	Goal      *float64  `json:"goal,omitempty" yaml:"goal,omitempty"`
+	Unit      string    `json:"unit,omitempty" yaml:"unit,omitempty"`
+}
+
+// Better reports whether objective value a is strictly better than b.
+func (o *Objective) Better(a, b float64) bool {
+	if o.Direction == Maximize {
+		return a > b
+	}
+	return a < b
+}
+
+// Reached reports whether value v meets the objective's goal.
+func (o *Objective) Reached(v float64) bool {
+	if o.Goal == nil {
+		return false
+	}
+	if o.Direction == Maximize {
+		return v >= *o.Goal
+	}
+	return v <= *o.Goal
+}
+
+// Budget bounds a campaign. MaxExperiments counts completed and failed
+// experiments; MaxWallTime counts the time the campaign has been running,
+// summed over resumes.
+type Budget struct {
+	MaxExperiments int      `json:"max_experiments" yaml:"max_experiments"`
+	MaxWallTime    Duration `json:"max_wall_time,omitempty" yaml:"max_wall_time,omitempty"`
+}
+
+// StopRules end a campaign before its budget is spent.
+type StopRules struct {
+	// GoalReached stops the campaign once an objective's goal is met. It
+	// defaults to true when any objective has a goal.
+	GoalReached *bool `json:"goal_reached,omitempty" yaml:"goal_reached,omitempty"`
+	// NoImprovement stops the campaign when the best value has improved by
+	// no more than Epsilon over the last Experiments experiments.
+	NoImprovement *NoImprovement `json:"no_improvement,omitempty" yaml:"no_improvement,omitempty"`
+}
+
+// NoImprovement is the stall rule of StopRules.
+type NoImprovement struct {
+	Epsilon     float64 `json:"epsilon" yaml:"epsilon"`
+	Experiments int     `json:"experiments" yaml:"experiments"`
+}
+
+// LabSpec names where a campaign's experiments run. Kind is one of
+// LabKinds; Name selects the lab of that kind (for a twin, the function).
+type LabSpec struct {
+	Kind  string  `json:"kind" yaml:"kind"`
+	Name  string  `json:"name" yaml:"name"`
+	Noise float64 `json:"noise,omitempty" yaml:"noise,omitempty"`
+}
+
+// LabKinds lists the kinds of lab a spec may name. Only twin runs
+// experiments in this release; the others are reserved for the server,
+// agents and compute backends.
+var LabKinds = []string{"twin"}
+
+// Strategies lists the proposal strategies a spec may name. "gp" is
+// Bayesian optimization with a Gaussian process; "random" and "sobol" are
+// baselines that ignore results.
+var Strategies = []string{"gp", "random", "sobol"}
+
+// Duration is a time.Duration written as "90s", "2h30m" in specs and JSON.
+type Duration time.Duration
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (want e.g. 90s, 30m, 2h)", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// FieldError is one problem with one field of a spec. Field is a path such
+// as "parameters[1].bounds" that the spec reader turns into a line number.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// SetDefaults fills in the values a spec may leave out.
+func (s *Spec) SetDefaults() {
+	if s.BatchSize == 0 {
+		s.BatchSize = 1
+	}
+	if s.Strategy == "" {
+		s.Strategy = "gp"
+	}
+	if s.InitialDesign == 0 {
+		s.InitialDesign = 2*s.Dims() + 2
+	}
+	if s.Lab.Kind == "" {
+		s.Lab.Kind = "twin"
+	}
+	if s.Stop.GoalReached == nil {
+		for _, o := range s.Objectives {
+			if o.Goal != nil {
+				t := true
+				s.Stop.GoalReached = &t
+				break
+			}
+		}
+	}
+}
+
+// Dims returns the number of parameters the optimizer varies.
+func (s *Spec) Dims() int {
+	n := 0
+	for _, p := range s.Parameters {
+		if p.Kind != Fixed {
+			n++
+		}
+	}
+	return n
+}
+
+// Validate checks a spec after SetDefaults and returns every problem found,
+// in the order of the fields in the spec.
+func (s *Spec) Validate() []FieldError {
+	var errs []FieldError
+	add := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		add("name", "is required")
+	}
+	if len(s.Parameters) == 0 {
+		add("parameters", "at least one parameter is required")
+	}
+	names := map[string]string{}
+	for i, p := range s.Parameters {
+		f := fmt.Sprintf("parameters[%d]", i)
+		if p.Name == "" {
+			add(f+".name", "is required")
+		} else if prev, ok := names[p.Name]; ok {
+			add(f+".name", "parameter %q is already declared at %s", p.Name, prev)
+		} else {
+			names[p.Name] = f
+		}
+		switch p.Kind {
+		case Continuous, Integer:
+			if len(p.Bounds) != 2 {
+				add(f+".bounds", "want [lower, upper], got %d values", len(p.Bounds))
+				continue
+			}
+			lo, hi := p.Bounds[0], p.Bounds[1]
+			switch {
+			case math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0):
+				add(f+".bounds", "bounds must be finite")
+			case lo >= hi:
+				add(f+".bounds", "lower bound %g is not below upper bound %g", lo, hi)
+			case p.Log && lo <= 0:
+				add(f+".bounds", "log scale needs a positive lower bound, got %g", lo)
+			case p.Kind == Integer && (lo != math.Trunc(lo) || hi != math.Trunc(hi)):
+				add(f+".bounds", "integer bounds must be whole numbers, got [%g, %g]", lo, hi)
+			}
+		case Categorical:
+			if len(p.Choices) == 0 {
+				add(f+".choices", "a categorical parameter needs at least one choice")
+			}
+			seen := map[string]bool{}
+			for j, c := range p.Choices {
+				if seen[c] {
+					add(fmt.Sprintf("%s.choices[%d]", f, j), "choice %q is listed twice", c)
+				}
+				seen[c] = true
+			}
+		case Fixed:
+			if p.Value == nil {
+				add(f+".value", "a fixed parameter needs a value")
+			}
+		case "":
+			add(f+".kind", "is required (continuous, integer, categorical or fixed)")
+		default:
+			add(f+".kind", "unknown kind %q (want continuous, integer, categorical or fixed)", p.Kind)
+		}
+		if p.Log && p.Kind != Continuous {
+			add(f+".log", "log scale applies to continuous parameters only")
+		}
+	}
+	if len(s.Objectives) == 0 {
+		add("objectives", "at least one objective is required")
+	}
+	onames := map[string]string{}
+	for i, o := range s.Objectives {
+		f := fmt.Sprintf("objectives[%d]", i)
+		if o.Name == "" {
+			add(f+".name", "is required")
+		} else if prev, ok := onames[o.Name]; ok {
+			add(f+".name", "objective %q is already declared at %s", o.Name, prev)
+		} else if _, ok := names[o.Name]; ok {
+			add(f+".name", "objective %q has the name of a parameter", o.Name)
+		} else {
+			onames[o.Name] = f
+		}
+		if o.Direction != Minimize && o.Direction != Maximize {
+			add(f+".direction", "want minimize or maximize, got %q", o.Direction)
+		}
+		if o.Goal != nil && (math.IsNaN(*o.Goal) || math.IsInf(*o.Goal, 0)) {
+			add(f+".goal", "goal must be finite")
+		}
+	}
+	if len(s.Objectives) > 1 {
+		add("objectives", "several objectives are not supported yet: this release optimizes one")
+	}
+	if s.Budget.MaxExperiments <= 0 {
+		add("budget.max_experiments", "must be positive, got %d", s.Budget.MaxExperiments)
+	}
+	if s.Budget.MaxWallTime < 0 {
+		add("budget.max_wall_time", "must not be negative")
+	}
+	if s.BatchSize < 1 {
+		add("batch_size", "must be positive, got %d", s.BatchSize)
+	}
+	if s.InitialDesign < 1 {
+		add("initial_design", "must be positive, got %d", s.InitialDesign)
+	}
+	if !contains(Strategies, s.Strategy) {
+		add("strategy", "unknown strategy %q (want one of %s)", s.Strategy, strings.Join(Strategies, ", "))
+	}
+	if n := s.Stop.NoImprovement; n != nil {
+		if n.Experiments < 1 {
+			add("stop.no_improvement.experiments", "must be positive, got %d", n.Experiments)
+		}
+		if n.Epsilon < 0 || math.IsNaN(n.Epsilon) {
+			add("stop.no_improvement.epsilon", "must not be negative")
+		}
+	}
+	if !contains(LabKinds, s.Lab.Kind) {
+		add("lab.kind", "unknown lab kind %q (want one of %s)", s.Lab.Kind, strings.Join(LabKinds, ", "))
+	}
+	if s.Lab.Name == "" {
+		add("lab.name", "is required")
+	}
+	if s.Lab.Noise < 0 || math.IsNaN(s.Lab.Noise) {
+		add("lab.noise", "must not be negative")
+	}
+	return errs
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
