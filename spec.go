@@ -244,8 +244,12 @@ func (s *Spec) Validate() []FieldError {
 				seen[c] = true
 			}
 		case Fixed:
-			if p.Value == nil {
+			switch p.Value.(type) {
+			case nil:
 				add(f+".value", "a fixed parameter needs a value")
+			case string, float64, bool:
+			default:
+				add(f+".value", "a fixed value must be a number, text or a boolean")
 			}
 		case "":
 			add(f+".kind", "is required (continuous, integer, categorical or fixed)")

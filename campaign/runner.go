@@ -214,7 +214,7 @@ func (r *Runner) stopReason(c *tycho.Campaign, exps []*tycho.Experiment, elapsed
 	if spec.Stop.GoalReached != nil && *spec.Stop.GoalReached {
 		if b := spec.Best(done); b != nil {
 			if v, _ := spec.Value(b); obj.Reached(v) {
-				return fmt.Sprintf("goal reached: %s = %g at experiment %d", obj.Name, v, b.Seq), true
+				return fmt.Sprintf("goal reached: %s = %.6g at experiment %d", obj.Name, v, b.Seq), true
 			}
 		}
 	}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"tycho"
+	"tycho/campaign"
+	"tycho/optimize"
+	"tycho/spec"
+	"tycho/twin"
+)
+
+// runCommand is "tycho run": it runs a campaign file through the loop.
+type runCommand struct {
+	stdout, stderr io.Writer
+}
+
+func (c *runCommand) Run(ctx context.Context, args []string) error {
+	fs := newFlagSet("run", "run [--resume] [--data DIR] FILE", c.stderr)
+	resume := fs.Bool("resume", false, "continue the unfinished campaign started from FILE (or FILE may be a campaign ID)")
+	dataDir := dataFlag(fs)
+	quiet := fs.Bool("quiet", false, "print only the summary")
+	verbose := fs.Bool("v", false, "log every proposal")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	arg := fs.Arg(0)
+
+	// Read and check the file before anything is created.
+	var s *tycho.Spec
+	var source []byte
+	if !*resume || fileExists(arg) {
+		var err error
+		if source, err = os.ReadFile(arg); err != nil {
+			return tycho.Errorf(tycho.EINVALID, "read campaign file: %v", err)
+		}
+		if s, err = spec.Parse(arg, source, checkLab); err != nil {
+			return err
+		}
+	}
+
+	store, err := openStore(ctx, *dataDir, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	var camp *tycho.Campaign
+	if *resume {
+		camp, err = findResumable(ctx, store, arg, s, source)
+	} else {
+		camp, err = createCampaign(ctx, store, arg, s, source)
+	}
+	if err != nil {
+		return err
+	}
+	if camp.Status != tycho.CampaignRunning {
+		// Resuming a campaign that has finished (perhaps just before the
+		// process died) has nothing left to do: show how it ended.
+		fmt.Fprintf(c.stderr, "campaign %s has already finished\n", camp.ID)
+		exps, err := store.ListExperiments(ctx, camp.ID)
+		if err != nil {
+			return err
+		}
+		return printSummary(c.stdout, camp, exps)
+	}
+	lab, err := newLab(&camp.Spec)
+	if err != nil {
+		return err
+	}
+
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	bar := newProgressBar(c.stderr, *quiet)
+	r := &campaign.Runner{
+		Store:    store,
+		Lab:      lab,
+		Strategy: &optimize.Strategy{},
+		Progress: bar.Update,
+		Logger:   slog.New(slog.NewTextHandler(bar.LogWriter(), &slog.HandlerOptions{Level: level})),
+	}
+	if *resume {
+		fmt.Fprintf(c.stderr, "resuming campaign %s (%s)\n", camp.ID, camp.Spec.Name)
+	} else {
+		fmt.Fprintf(c.stderr, "campaign %s (%s): %d experiments on %s %s, data in %s\n",
+			camp.ID, camp.Spec.Name, camp.Spec.Budget.MaxExperiments, camp.Spec.Lab.Kind, camp.Spec.Lab.Name, *dataDir)
+	}
+	done, err := r.Run(ctx, camp.ID)
+	bar.Finish()
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(c.stderr, "stopped; continue with: tycho run --resume %s\n", camp.ID)
+		}
+		return err
+	}
+	exps, err := store.ListExperiments(ctx, done.ID)
+	if err != nil {
+		return err
+	}
+	return printSummary(c.stdout, done, exps)
+}
+
+// createCampaign stores a new running campaign for spec s.
+func createCampaign(ctx context.Context, store tycho.Store, path string, s *tycho.Spec, source []byte) (*tycho.Campaign, error) {
+	sum := sha256.Sum256(source)
+	now := time.Now().UTC()
+	c := &tycho.Campaign{
+		ID:           campaign.NewID(s.Name),
+		Spec:         *s,
+		Source:       source,
+		SourceDigest: hex.EncodeToString(sum[:]),
+		SourceName:   absPath(path),
+		Status:       tycho.CampaignRunning,
+		CreatedAt:    now,
+		UpdatedAt:    now,
+	}
+	if err := store.CreateCampaign(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// findResumable finds the campaign to resume: by ID if arg is not a file,
+// else the newest campaign started from the same file, which must not have
+// changed since. The campaign found may have finished already.
+func findResumable(ctx context.Context, store tycho.Store, arg string, s *tycho.Spec, source []byte) (*tycho.Campaign, error) {
+	if s == nil {
+		return store.FindCampaign(ctx, arg)
+	}
+	all, err := store.ListCampaigns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(source)
+	digest := hex.EncodeToString(sum[:])
+	path := absPath(arg)
+	for _, c := range all { // newest first
+		if c.SourceName != path {
+			continue
+		}
+		if c.SourceDigest != digest {
+			return nil, tycho.Errorf(tycho.ECONFLICT,
+				"%s changed since campaign %s started from it; resume by ID to keep the original spec (tycho run --resume %s) or run without --resume to start anew",
+				arg, c.ID, c.ID)
+		}
+		return c, nil
+	}
+	return nil, tycho.Errorf(tycho.ENOTFOUND, "no campaign was started from %s; run without --resume to start one", arg)
+}
+
+// newLab returns the lab a spec names.
+func newLab(s *tycho.Spec) (tycho.Lab, error) {
+	switch s.Lab.Kind {
+	case "twin":
+		return twin.New(s)
+	}
+	return nil, tycho.Errorf(tycho.EINVALID, "unknown lab kind %q", s.Lab.Kind)
+}
+
+// checkLab tells the spec reader whether the lab a spec names exists.
+func checkLab(s *tycho.Spec) error {
+	_, err := newLab(s)
+	return err
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir()
+}
+
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
