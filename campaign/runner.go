@@ -165,7 +165,7 @@ func (r *Runner) dispatch(ctx context.Context, c *tycho.Campaign, e *tycho.Exper
 	case err == nil:
 		if err := checkResult(&c.Spec, res); err != nil {
 			log.Warn("experiment failed", "seq", e.Seq, "error", err)
-			return r.Store.FailExperiment(ctx, e.ID, e.Attempt, err.Error())
+			return r.Store.FailExperiment(ctx, e.ID, e.Attempt, tycho.ErrorMessage(err))
 		}
 		return r.Store.CompleteExperiment(ctx, e.ID, e.Attempt, res)
 	case ctx.Err() != nil:

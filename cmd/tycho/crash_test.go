@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -200,5 +199,5 @@ func checkNoLoss(t *testing.T, before, after map[int]map[string]float64) {
 
 func dump(v any) string {
 	b, _ := json.MarshalIndent(v, "", "  ")
-	return fmt.Sprintf("%s", b)
+	return string(b)
 }
