@@ -57,7 +57,11 @@ type MaximizeOptions struct {
 	// Fixed marks coordinates the gradient ascent leaves alone (one-hot
 	// encoded categories); nil means none.
 	Fixed []bool
-	Seed  uint64
+	// Blocks lists the coordinates of each one-hot block. After each
+	// ascent, a local search tries every choice of every block in turn,
+	// re-running the ascent when a choice improves the value.
+	Blocks [][]int
+	Seed   uint64
 }
 
 // Candidate is a point and its acquisition value.
@@ -109,7 +113,7 @@ func (a *Acquisition) Maximize(d int, sample func([]float64), opts MaximizeOptio
 
 	out := make([]Candidate, len(starts))
 	parallel(len(starts), func(i int) {
-		out[i] = a.ascend(starts[i], opts.Fixed)
+		out[i] = a.localSearch(a.ascend(starts[i], opts.Fixed), opts.Fixed, opts.Blocks)
 	})
 	slices.SortStableFunc(out, func(p, q Candidate) int { return cmp.Compare(q.Value, p.Value) })
 	return out
@@ -169,6 +173,36 @@ func (a *Acquisition) ascend(start Candidate, fixed []bool) Candidate {
 	}
 	toX(u)
 	return Candidate{X: x, Value: -f}
+}
+
+// localSearch improves c by trying every choice of each one-hot block,
+// one block at a time, until no single change helps. It evaluates
+// Σ(choices) points per round rather than the product of all choices, so
+// it scales to spaces far too large to enumerate.
+func (a *Acquisition) localSearch(c Candidate, fixed []bool, blocks [][]int) Candidate {
+	const rounds = 3
+	for range rounds {
+		improved := false
+		for _, block := range blocks {
+			for _, choice := range block {
+				if c.X[choice] == 1 {
+					continue
+				}
+				x := append([]float64(nil), c.X...)
+				for _, j := range block {
+					x[j] = 0
+				}
+				x[choice] = 1
+				if v := a.Value(x); v > c.Value {
+					c, improved = a.ascend(Candidate{X: x, Value: v}, fixed), true
+				}
+			}
+		}
+		if !improved {
+			break
+		}
+	}
+	return c
 }
 
 // parallel calls f(0..n-1) on one goroutine per core. Each call writes its

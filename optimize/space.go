@@ -158,6 +158,22 @@ func (s *Space) Categorical() []bool {
 	return m
 }
 
+// Blocks returns the encoded coordinates of each categorical parameter.
+func (s *Space) Blocks() [][]int {
+	var out [][]int
+	for i, p := range s.params {
+		if p.Kind != tycho.Categorical {
+			continue
+		}
+		b := make([]int, len(p.Choices))
+		for k := range b {
+			b[k] = s.offsets[i] + k
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
 // Names returns a name for each encoded coordinate: the parameter's name,
 // or "name=choice" in a one-hot block.
 func (s *Space) Names() []string {

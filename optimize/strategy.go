@@ -29,7 +29,7 @@ type Options struct {
 
 func (o Options) withDefaults(width int) Options {
 	if o.FitRestarts == 0 {
-		o.FitRestarts = 2
+		o.FitRestarts = 1
 	}
 	if o.RawSamples == 0 {
 		o.RawSamples = min(max(256, 64*width), 2048)
@@ -152,6 +152,7 @@ func (s *Strategy) suggestGP(ctx context.Context, req *tycho.SuggestRequest, spa
 			Restarts:   opts.Restarts,
 			Around:     around,
 			Fixed:      space.Categorical(),
+			Blocks:     space.Blocks(),
 			Seed:       req.Seed + uint64(i)*0x9e3779b97f4a7c15,
 		})
 		p, v, ok := firstNew(space, cands, taken)
