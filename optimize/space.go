@@ -91,13 +91,7 @@ func (s *Space) Decode(x []float64) tycho.Params {
 		o := s.offsets[i]
 		switch p.Kind {
 		case tycho.Categorical:
-			best := 0
-			for k := range p.Choices {
-				if x[o+k] > x[o+best] {
-					best = k
-				}
-			}
-			out[p.Name] = p.Choices[best]
+			out[p.Name] = p.Choices[argmax(x[o:o+len(p.Choices)])]
 		default:
 			out[p.Name] = s.value(p, clamp(x[o], 0, 1), false)
 		}
@@ -127,12 +121,7 @@ func (s *Space) Project(x []float64) {
 		o := s.offsets[i]
 		switch p.Kind {
 		case tycho.Categorical:
-			best := 0
-			for k := range p.Choices {
-				if x[o+k] > x[o+best] {
-					best = k
-				}
-			}
+			best := argmax(x[o : o+len(p.Choices)])
 			for k := range p.Choices {
 				x[o+k] = 0
 			}
@@ -213,6 +202,17 @@ func (s *Space) withFixed() tycho.Params {
 		out[p.Name] = p.Value
 	}
 	return out
+}
+
+// argmax returns the index of the largest value, the first on ties.
+func argmax(v []float64) int {
+	best := 0
+	for i := range v {
+		if v[i] > v[best] {
+			best = i
+		}
+	}
+	return best
 }
 
 func index(list []string, v string) int {

@@ -56,23 +56,34 @@ func exportHistory(t *testing.T, dir string) []historyEntry {
 	return doc.Experiments
 }
 
+// campaigns opens the store a killed process left in dir and returns it with
+// its campaigns, or nil if no store was created yet. The caller closes it.
+func campaigns(t *testing.T, dir string) (*sqlite.DB, []*tycho.Campaign) {
+	t.Helper()
+	path := filepath.Join(dir, "tycho.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil
+	}
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("open store after kill: %v", err)
+	}
+	camps, err := db.ListCampaigns(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, camps
+}
+
 // snapshot reads the completed results straight from the database.
 func snapshot(t *testing.T, dir string) map[int]map[string]float64 {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(dir, "tycho.db")
-	if _, err := os.Stat(path); err != nil {
+	db, camps := campaigns(t, dir)
+	if db == nil {
 		return nil
 	}
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("open store after kill: %v", err)
-	}
 	defer db.Close()
-	camps, err := db.ListCampaigns(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(camps) > 1 {
 		t.Fatalf("resume created a second campaign: %d campaigns", len(camps))
 	}
@@ -170,19 +181,9 @@ func TestKillAndResume(t *testing.T) {
 
 func campaignExists(t *testing.T, dir string) bool {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(dir, "tycho.db")
-	if _, err := os.Stat(path); err != nil {
-		return false
-	}
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	defer db.Close()
-	camps, err := db.ListCampaigns(ctx)
-	if err != nil {
-		t.Fatal(err)
+	db, camps := campaigns(t, dir)
+	if db != nil {
+		db.Close()
 	}
 	return len(camps) > 0
 }

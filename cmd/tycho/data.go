@@ -34,3 +34,24 @@ func openStore(ctx context.Context, dir string, create bool) (*sqlite.DB, error)
 	}
 	return sqlite.Open(ctx, path)
 }
+
+// loadCampaign opens the store in dir and returns the campaign that id names
+// (an ID, a unique ID prefix or a name) with its experiments. The caller
+// closes the store.
+func loadCampaign(ctx context.Context, dir, id string) (*sqlite.DB, *tycho.Campaign, []*tycho.Experiment, error) {
+	store, err := openStore(ctx, dir, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	camp, err := store.FindCampaign(ctx, id)
+	if err != nil {
+		store.Close()
+		return nil, nil, nil, err
+	}
+	exps, err := store.ListExperiments(ctx, camp.ID)
+	if err != nil {
+		store.Close()
+		return nil, nil, nil, err
+	}
+	return store, camp, exps, nil
+}

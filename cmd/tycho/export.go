@@ -33,19 +33,11 @@ func (c *exportCommand) Run(ctx context.Context, args []string) error {
 	if *format != "csv" && *format != "json" {
 		return tycho.Errorf(tycho.EINVALID, "unknown format %q: want csv or json", *format)
 	}
-	store, err := openStore(ctx, *dataDir, false)
+	store, camp, exps, err := loadCampaign(ctx, *dataDir, fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	camp, err := store.FindCampaign(ctx, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	exps, err := store.ListExperiments(ctx, camp.ID)
-	if err != nil {
-		return err
-	}
 	w := c.stdout
 	if *out != "" {
 		f, err := os.Create(*out)

@@ -25,19 +25,11 @@ func (c *showCommand) Run(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	store, err := openStore(ctx, *dataDir, false)
+	store, camp, exps, err := loadCampaign(ctx, *dataDir, fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	camp, err := store.FindCampaign(ctx, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	exps, err := store.ListExperiments(ctx, camp.ID)
-	if err != nil {
-		return err
-	}
 	s := &camp.Spec
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "name\t%s\n", s.Name)
