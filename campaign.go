@@ -47,8 +47,8 @@ type CampaignService interface {
 	// CreateCampaign stores a new campaign. Returns ECONFLICT if a campaign
 	// with the same ID exists.
 	CreateCampaign(ctx context.Context, c *Campaign) error
-	// FindCampaign returns a campaign by ID or by a unique ID prefix.
-	// Returns ENOTFOUND if none matches and EINVALID if several do.
+	// FindCampaign returns a campaign by ID, or by a unique ID prefix or
+	// name. Returns ENOTFOUND if none matches and EINVALID if several do.
 	FindCampaign(ctx context.Context, id string) (*Campaign, error)
 	// ListCampaigns returns all campaigns, newest first.
 	ListCampaigns(ctx context.Context) ([]*Campaign, error)

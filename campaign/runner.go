@@ -155,10 +155,10 @@ func (r *Runner) propose(ctx context.Context, c *tycho.Campaign, exps []*tycho.E
 }
 
 // dispatch runs one experiment in the lab and records the outcome.
-func (r *Runner) dispatch(ctx context.Context, c *tycho.Campaign, e *tycho.Experiment, log *slog.Logger) error {
-	e, err := r.Store.StartExperiment(ctx, e.ID)
+func (r *Runner) dispatch(ctx context.Context, c *tycho.Campaign, proposed *tycho.Experiment, log *slog.Logger) error {
+	e, err := r.Store.StartExperiment(ctx, proposed.ID)
 	if err != nil {
-		return fmt.Errorf("start experiment %d: %w", e.Seq, err)
+		return fmt.Errorf("start experiment %d: %w", proposed.Seq, err)
 	}
 	res, err := r.Lab.Run(ctx, e)
 	switch {

@@ -207,3 +207,19 @@ func TestBatches(t *testing.T) {
 		}
 	}
 }
+
+// failingStore refuses to start experiments.
+type failingStore struct{ *sqlite.DB }
+
+func (failingStore) StartExperiment(context.Context, string) (*tycho.Experiment, error) {
+	return nil, errors.New("disk full")
+}
+
+func TestStoreFault(t *testing.T) {
+	r, db, id := setup(t, newSpec(3, "sobol"), quadratic)
+	r.Store = failingStore{db}
+	_, err := r.Run(context.Background(), id)
+	if err == nil || err.Error() != "start experiment 1: disk full" {
+		t.Errorf("run on a failing store: %v, want the store's error with the experiment", err)
+	}
+}

@@ -118,6 +118,11 @@ func testFindCampaign(t *testing.T, s tycho.Store) {
 	}
 	_, err = s.FindCampaign(ctx, "alpha")
 	wantCode(t, err, tycho.EINVALID)
+	// A campaign's name finds it too, while the name is unique.
+	c, err = s.FindCampaign(ctx, "branin alpha-5678")
+	if err != nil || c.ID != "alpha-5678" {
+		t.Errorf("find by name: %v, %v; want alpha-5678", c, err)
+	}
 	_, err = s.FindCampaign(ctx, "beta")
 	wantCode(t, err, tycho.ENOTFOUND)
 }
