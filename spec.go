@@ -247,7 +247,11 @@ func (s *Spec) Validate() []FieldError {
 			switch p.Value.(type) {
 			case nil:
 				add(f+".value", "a fixed parameter needs a value")
-			case string, float64, bool:
+			case float64:
+				if v := p.Value.(float64); math.IsNaN(v) || math.IsInf(v, 0) {
+					add(f+".value", "a fixed value must be finite")
+				}
+			case string, bool:
 			default:
 				add(f+".value", "a fixed value must be a number, text or a boolean")
 			}
@@ -304,7 +308,9 @@ func (s *Spec) Validate() []FieldError {
 		if n.Experiments < 1 {
 			add("stop.no_improvement.experiments", "must be positive, got %d", n.Experiments)
 		}
-		if n.Epsilon < 0 || math.IsNaN(n.Epsilon) {
+		if math.IsNaN(n.Epsilon) || math.IsInf(n.Epsilon, 0) {
+			add("stop.no_improvement.epsilon", "must be finite")
+		} else if n.Epsilon < 0 {
 			add("stop.no_improvement.epsilon", "must not be negative")
 		}
 	}
@@ -314,7 +320,9 @@ func (s *Spec) Validate() []FieldError {
 	if s.Lab.Name == "" {
 		add("lab.name", "is required")
 	}
-	if s.Lab.Noise < 0 || math.IsNaN(s.Lab.Noise) {
+	if math.IsNaN(s.Lab.Noise) || math.IsInf(s.Lab.Noise, 0) {
+		add("lab.noise", "must be finite")
+	} else if s.Lab.Noise < 0 {
 		add("lab.noise", "must not be negative")
 	}
 	return errs

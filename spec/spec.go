@@ -1,5 +1,11 @@
 // Package spec reads campaign files: YAML in, a validated tycho.Spec out,
 // or an error naming the file, line and field of every problem.
+//
+// The reader walks the YAML tree itself rather than decoding straight into
+// the struct, so that every problem, from an unknown key in a flow mapping
+// to a bad duration, is placed on its own line and field, and so that a
+// file's decoding problems and its validation problems are reported
+// together.
 package spec
 
 import (
@@ -8,11 +14,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -21,19 +27,23 @@ import (
 
 // Parse decodes and validates a campaign file; name is the file's path as
 // messages should show it. labs, if non-nil, is asked whether the lab the
-// spec names exists, and its error is reported on the field lab.name.
-// Every error is a *tycho.Error with code EINVALID whose message has one
-// line per problem, "FILE:LINE: FIELD: message", in file order.
+// spec names exists once the spec is otherwise valid; its error is
+// reported on the field lab.name. Defaults are filled in (see
+// tycho.Spec.SetDefaults). Every error is a *tycho.Error with code
+// EINVALID whose message has one line per problem, in file order:
+//
+//	FILE:LINE: FIELD: message
 func Parse(name string, data []byte, labs func(*tycho.Spec) error) (*tycho.Spec, error) {
-	p := &parser{file: name}
-	s, err := p.parse(data, labs)
-	if err != nil {
-		return nil, err
+	p := &parser{file: name, data: data}
+	s := p.parse(labs)
+	if len(p.problems) > 0 {
+		return nil, p.err()
 	}
 	return s, nil
 }
 
-// ReadFile reads and parses the campaign file at path.
+// ReadFile reads and parses the campaign file at path. Returns EINVALID if
+// the file cannot be read or is not a valid campaign file.
 func ReadFile(path string, labs func(*tycho.Spec) error) (*tycho.Spec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -42,36 +52,40 @@ func ReadFile(path string, labs func(*tycho.Spec) error) (*tycho.Spec, error) {
 	return Parse(path, data, labs)
 }
 
+// A problem is one line of a Parse error.
 type problem struct {
 	line    int
 	field   string
 	message string
 }
 
+// parser holds the state of one Parse call.
 type parser struct {
 	file     string
+	data     []byte
 	problems []problem
-	// lines maps a field path ("parameters[0].bounds") to the line of
-	// its key (or of the item, for sequence items).
-	lines map[string]int
-	// byLine maps a line to the deepest field path that starts on it.
-	byLine map[int]string
-	// byValue maps a scalar's text to the first field holding it, to place
-	// decoder errors that carry no line (such as a bad duration).
-	byValue map[string]string
 }
 
 func (p *parser) add(line int, field, format string, args ...any) {
-	p.problems = append(p.problems, problem{line, field, fmt.Sprintf(format, args...)})
+	msg := fmt.Sprintf(format, args...)
+	// One problem, one line: a message may not break the format.
+	msg = strings.Join(strings.Fields(msg), " ")
+	p.problems = append(p.problems, problem{line, field, msg})
 }
 
+// err returns the problems as one EINVALID error, in file order.
 func (p *parser) err() error {
 	sort.SliceStable(p.problems, func(i, j int) bool { return p.problems[i].line < p.problems[j].line })
 	var b strings.Builder
-	for i, q := range p.problems {
-		if i > 0 {
+	seen := map[problem]bool{}
+	for _, q := range p.problems {
+		if seen[q] {
+			continue // the same node, reached again through an alias
+		}
+		if len(seen) > 0 {
 			b.WriteByte('\n')
 		}
+		seen[q] = true
 		fmt.Fprintf(&b, "%s:%d: ", p.file, q.line)
 		if q.field != "" {
 			fmt.Fprintf(&b, "%s: ", q.field)
@@ -81,48 +95,25 @@ func (p *parser) err() error {
 	return &tycho.Error{Code: tycho.EINVALID, Message: b.String()}
 }
 
-func (p *parser) parse(data []byte, labs func(*tycho.Spec) error) (*tycho.Spec, error) {
-	// The document as a tree, for line numbers and the one-document rule.
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
-		p.add(1, "", "the campaign file is empty")
-		return nil, p.err()
-	} else if err != nil {
-		p.yamlError(err)
-		return nil, p.err()
+func (p *parser) parse(labs func(*tycho.Spec) error) *tycho.Spec {
+	root := p.document()
+	if root == nil {
+		return nil
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		p.add(extra.Line, "", "a campaign file holds one YAML document; a second one starts here")
-		return nil, p.err()
-	} else if !errors.Is(err, io.EOF) {
-		p.yamlError(err)
-		return nil, p.err()
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
-	}
-	if root.Kind != yaml.MappingNode {
-		p.add(root.Line, "", "a campaign file is a mapping of fields (name, parameters, objectives, …)")
-		return nil, p.err()
-	}
-	p.lines, p.byLine, p.byValue = map[string]int{"": root.Line}, map[int]string{}, map[string]string{}
-	p.index(root, "")
-
-	// Strict decoding reports unknown fields and type errors by line.
+	d := newDecoder(p)
 	var s tycho.Spec
-	strict := yaml.NewDecoder(bytes.NewReader(data))
-	strict.KnownFields(true)
-	if err := strict.Decode(&s); err != nil {
-		p.yamlError(err)
-		return nil, p.err()
+	d.decode(root, &s)
+	if d.overflow {
+		return nil
 	}
+	d.checkKinds(&s)
 	normalize(&s)
+
 	s.SetDefaults()
 	for _, fe := range s.Validate() {
-		p.add(p.lineOf(fe.Field), fe.Field, "%s", fe.Message)
+		if !d.explained(fe.Field) {
+			p.add(d.lineOf(fe.Field), fe.Field, "%s", fe.Message)
+		}
 	}
 	if len(p.problems) == 0 && labs != nil {
 		if err := labs(&s); err != nil {
@@ -130,226 +121,95 @@ func (p *parser) parse(data []byte, labs func(*tycho.Spec) error) (*tycho.Spec, 
 			if e := (*tycho.Error)(nil); errors.As(err, &e) {
 				msg = e.Message
 			}
-			p.add(p.lineOf("lab.name"), "lab.name", "%s", msg)
+			p.add(d.lineOf("lab.name"), "lab.name", "%s", msg)
 		}
 	}
-	if len(p.problems) > 0 {
-		return nil, p.err()
-	}
-	return &s, nil
+	return &s
 }
 
-// index records the line of every field path under n.
-func (p *parser) index(n *yaml.Node, path string) {
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			child := k.Value
-			if path != "" {
-				child = path + "." + k.Value
-			}
-			if _, seen := p.lines[child]; !seen {
-				p.lines[child] = k.Line
-			}
-			p.byLine[k.Line] = child
-			if _, ok := p.byValue[v.Value]; !ok && v.Kind == yaml.ScalarNode {
-				p.byValue[v.Value] = child
-			}
-			p.index(v, child)
-		}
-	case yaml.SequenceNode:
-		for i, v := range n.Content {
-			child := fmt.Sprintf("%s[%d]", path, i)
-			p.lines[child] = v.Line
-			if _, ok := p.byLine[v.Line]; !ok || v.Kind == yaml.ScalarNode {
-				p.byLine[v.Line] = child
-			}
-			p.index(v, child)
-		}
+// document returns the root node of the file's one YAML document, or nil
+// after recording why there is none.
+func (p *parser) document() *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(p.data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		p.add(1, "", "the campaign file is empty")
+		return nil
+	} else if err != nil {
+		p.syntaxError(err)
+		return nil
 	}
-}
-
-// lineOf returns the line of a field path, or of its nearest ancestor
-// present in the file.
-func (p *parser) lineOf(field string) int {
-	for f := field; ; {
-		if l, ok := p.lines[f]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(f, ".[")
-		if i < 0 {
-			return p.lines[""]
-		}
-		f = f[:i]
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		p.add(extra.Line, "", "a campaign file holds one YAML document; a second one starts here")
+		return nil
+	} else if !errors.Is(err, io.EOF) {
+		p.syntaxError(err)
+		return nil
 	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	switch {
+	case root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null":
+		p.add(root.Line, "", "the campaign file is empty")
+		return nil
+	case root.Kind != yaml.MappingNode:
+		p.add(root.Line, "", "a campaign file is a mapping of fields (name, parameters, objectives, …), not %s", describe(root))
+		return nil
+	}
+	return root
 }
 
 var (
-	yamlLine      = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	unknownField  = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
-	cannotDecode  = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
-	quoted        = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
-	alreadyDefine = regexp.MustCompile(`^mapping key "(.*)" already defined at line (\d+)$`)
+	syntaxLine    = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	unknownAnchor = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
 )
 
-// yamlError turns the errors of the YAML decoder into problems with lines
-// and field paths.
-func (p *parser) yamlError(err error) {
-	var msgs []string
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	} else {
-		msgs = []string{err.Error()}
-	}
-	for _, m := range msgs {
-		sub := yamlLine.FindStringSubmatch(m)
-		if sub == nil {
-			// No line: place it at the scalar it quotes, if any.
-			field := ""
-			if q := quoted.FindStringSubmatch(m); q != nil {
-				if v, err := strconv.Unquote(q[0]); err == nil {
-					field = p.byValue[v]
-				}
-			}
-			p.add(p.lineOf(field), field, "%s", strings.TrimPrefix(m, "yaml: "))
-			continue
-		}
+// syntaxError records an error of the YAML parser. The parser names a line
+// for most errors but not for those on the first line, nor for bad bytes
+// and unknown anchors; those are found here.
+func (p *parser) syntaxError(err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if sub := syntaxLine.FindStringSubmatch(err.Error()); sub != nil {
 		line, _ := strconv.Atoi(sub[1])
-		msg := sub[2]
-		field := p.byLine[line]
-		switch {
-		case unknownField.MatchString(msg):
-			name := unknownField.FindStringSubmatch(msg)[1]
-			parent := parentOf(field, name)
-			known := knownFields(parent)
-			field = name
-			if parent != "" {
-				field = parent + "." + name
-			}
-			msg = "unknown field"
-			if len(known) > 0 {
-				msg += " (known: " + strings.Join(known, ", ") + ")"
-			}
-		case cannotDecode.MatchString(msg):
-			sub := cannotDecode.FindStringSubmatch(msg)
-			msg = fmt.Sprintf("cannot use %s %q here: want %s", yamlKind(sub[1]), sub[2], goKind(sub[3]))
-		case alreadyDefine.MatchString(msg):
-			sub := alreadyDefine.FindStringSubmatch(msg)
-			msg = fmt.Sprintf("key %q appears twice (first at line %s)", sub[1], sub[2])
-		}
-		p.add(line, field, "%s", msg)
+		p.add(max(line, 1), "", "%s", sub[2])
+		return
 	}
-}
-
-// parentOf returns the path of the mapping that holds key name, given the
-// path recorded for the key's line.
-func parentOf(field, name string) string {
-	if field == name {
-		return ""
-	}
-	return strings.TrimSuffix(field, "."+name)
-}
-
-// knownFields lists the YAML field names of the struct at a field path.
-func knownFields(path string) []string {
-	t := reflect.TypeOf(tycho.Spec{})
-	for _, seg := range splitPath(path) {
-		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
-			t = t.Elem()
-		}
-		if t.Kind() != reflect.Struct {
-			return nil
-		}
-		f, ok := fieldByTag(t, seg)
-		if !ok {
-			return nil
-		}
-		t = f.Type
-	}
-	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
-		t = t.Elem()
-	}
-	if t.Kind() != reflect.Struct {
-		return nil
-	}
-	var out []string
-	for i := range t.NumField() {
-		if name := tagName(t.Field(i)); name != "" {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-func splitPath(path string) []string {
-	if path == "" {
-		return nil
-	}
-	var out []string
-	for _, s := range strings.Split(path, ".") {
-		if i := strings.IndexByte(s, '['); i >= 0 {
-			s = s[:i]
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
-	for i := range t.NumField() {
-		if tagName(t.Field(i)) == name {
-			return t.Field(i), true
-		}
-	}
-	return reflect.StructField{}, false
-}
-
-func tagName(f reflect.StructField) string {
-	tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-	if tag == "-" {
-		return ""
-	}
-	return tag
-}
-
-func yamlKind(tag string) string {
-	switch tag {
-	case "str":
-		return "text"
-	case "int", "float":
-		return "number"
-	case "seq":
-		return "a list"
-	case "map":
-		return "a mapping"
-	case "bool":
-		return "boolean"
-	}
-	return tag
-}
-
-func goKind(t string) string {
+	line := 1
 	switch {
-	case strings.HasPrefix(t, "[]"):
-		return "a list"
-	case strings.HasPrefix(t, "float"):
-		return "a number"
-	case strings.HasPrefix(t, "uint"):
-		return "a non-negative whole number"
-	case strings.HasPrefix(t, "int"):
-		return "a whole number"
-	case t == "bool":
-		return "true or false"
-	case t == "string":
-		return "text"
-	case strings.HasPrefix(t, "map"):
-		return "a mapping"
-	case t == "tycho.Duration":
-		return "a duration such as 90s, 30m or 2h"
+	case strings.Contains(msg, "UTF-8") || strings.Contains(msg, "control characters"):
+		line = p.badByteLine()
+	case unknownAnchor.MatchString(msg):
+		name := unknownAnchor.FindStringSubmatch(msg)[1]
+		if i := bytes.Index(p.data, []byte("*"+name)); i >= 0 {
+			line = lineAt(p.data, i)
+		}
+	case strings.Contains(msg, "end of stream"):
+		line = lineAt(p.data, len(p.data))
 	}
-	return "a mapping"
+	p.add(line, "", "%s", msg)
+}
+
+// badByteLine returns the line of the first byte the YAML reader refuses:
+// invalid UTF-8 or a control character other than tab and line breaks.
+func (p *parser) badByteLine() int {
+	for i := 0; i < len(p.data); {
+		r, n := utf8.DecodeRune(p.data[i:])
+		bad := r == utf8.RuneError && n <= 1
+		bad = bad || (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r < 0xa0 && r != 0x85)
+		if bad {
+			return lineAt(p.data, i)
+		}
+		i += n
+	}
+	return 1
+}
+
+// lineAt returns the 1-based line of byte offset i.
+func lineAt(data []byte, i int) int {
+	return 1 + bytes.Count(data[:min(i, len(data))], []byte("\n"))
 }
 
 // normalize makes decoded values take the types the rest of Tycho uses:
