@@ -14,38 +14,59 @@ import (
 
 const campaignColumns = `id, spec, source, source_digest, source_name, status, stop_reason, elapsed_ns, created_at, updated_at`
 
-// CreateCampaign implements tycho.CampaignService.
+// CreateCampaign implements tycho.CampaignService. A zero CreatedAt or
+// UpdatedAt is stamped with the store's clock and written back to c.
 func (db *DB) CreateCampaign(ctx context.Context, c *tycho.Campaign) error {
+	if c == nil || c.ID == "" {
+		return tycho.Errorf(tycho.EINVALID, "a campaign needs an ID")
+	}
 	spec, err := json.Marshal(c.Spec)
 	if err != nil {
-		return fmt.Errorf("encode spec: %w", err)
+		return tycho.Errorf(tycho.EINVALID, "spec of campaign %s cannot be stored: %v", c.ID, err)
 	}
 	source := c.Source
 	if source == nil {
 		source = []byte{}
 	}
-	_, err = db.db.ExecContext(ctx, `INSERT INTO campaigns (id, name, spec, source, source_digest, source_name, status, stop_reason, elapsed_ns, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Spec.Name, spec, source, c.SourceDigest, c.SourceName, c.Status, c.StopReason, int64(c.Elapsed), nanos(c.CreatedAt), nanos(c.UpdatedAt))
-	if isConstraint(err) {
-		return tycho.Errorf(tycho.ECONFLICT, "campaign %s already exists", c.ID)
-	} else if err != nil {
-		return fmt.Errorf("insert campaign %s: %w", c.ID, err)
+	created, updated := c.CreatedAt, c.UpdatedAt
+	if created.IsZero() {
+		created = db.now()
 	}
+	if updated.IsZero() {
+		updated = created
+	}
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO campaigns (id, name, spec, source, source_digest, source_name, status, stop_reason, elapsed_ns, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.Spec.Name, string(spec), source, c.SourceDigest, c.SourceName, c.Status, c.StopReason, int64(c.Elapsed), nanos(created), nanos(updated))
+		if isUnique(err) {
+			return tycho.Errorf(tycho.ECONFLICT, "campaign %s already exists", c.ID)
+		}
+		return err
+	})
+	if err != nil {
+		return wrap(err, "insert campaign %s", c.ID)
+	}
+	c.CreatedAt, c.UpdatedAt = created, updated
 	return nil
 }
 
-// FindCampaign implements tycho.CampaignService.
+// FindCampaign implements tycho.CampaignService. An exact ID wins over
+// prefixes and names; an empty id is EINVALID.
 func (db *DB) FindCampaign(ctx context.Context, id string) (*tycho.Campaign, error) {
+	if id == "" {
+		return nil, tycho.Errorf(tycho.EINVALID, "no campaign ID or name given")
+	}
 	c, err := scanCampaign(db.db.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = ?`, id))
 	if err == nil {
 		return c, nil
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("find campaign %s: %w", id, err)
 	}
-	// Not an exact ID: try it as a prefix, then as a name.
+	// Not an exact ID: try it as a prefix and as a name. substr, unlike
+	// LIKE, gives no character a special meaning.
 	rows, err := db.db.QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns
-		WHERE substr(id, 1, length(?)) = ? OR name = ? ORDER BY created_at DESC, id`, id, id, id)
+		WHERE substr(id, 1, length(?1)) = ?1 OR name = ?1 ORDER BY created_at DESC, id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("find campaign %s: %w", id, err)
 	}
@@ -66,7 +87,8 @@ func (db *DB) FindCampaign(ctx context.Context, id string) (*tycho.Campaign, err
 	return nil, tycho.Errorf(tycho.EINVALID, "%q matches %d campaigns (%s); give more of the ID", id, len(list), strings.Join(ids, ", "))
 }
 
-// ListCampaigns implements tycho.CampaignService.
+// ListCampaigns implements tycho.CampaignService. Campaigns created at the
+// same instant are ordered by ID.
 func (db *DB) ListCampaigns(ctx context.Context) ([]*tycho.Campaign, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns ORDER BY created_at DESC, id`)
 	if err != nil {
@@ -79,7 +101,8 @@ func (db *DB) ListCampaigns(ctx context.Context) ([]*tycho.Campaign, error) {
 	return list, nil
 }
 
-// UpdateCampaign implements tycho.CampaignService.
+// UpdateCampaign implements tycho.CampaignService. It stamps UpdatedAt with
+// the store's clock.
 func (db *DB) UpdateCampaign(ctx context.Context, id string, upd tycho.CampaignUpdate) (*tycho.Campaign, error) {
 	var c *tycho.Campaign
 	err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -105,24 +128,19 @@ func (db *DB) UpdateCampaign(ctx context.Context, id string, upd tycho.CampaignU
 		return err
 	})
 	if err != nil {
-		if tycho.ErrorCode(err) != tycho.EINTERNAL {
-			return nil, err
-		}
-		return nil, fmt.Errorf("update campaign %s: %w", id, err)
+		return nil, wrap(err, "update campaign %s", id)
 	}
 	return c, nil
 }
 
-type scanner interface{ Scan(...any) error }
-
 func scanCampaign(s scanner) (*tycho.Campaign, error) {
 	var c tycho.Campaign
-	var spec string
+	var spec []byte
 	var elapsed, created, updated int64
 	if err := s.Scan(&c.ID, &spec, &c.Source, &c.SourceDigest, &c.SourceName, &c.Status, &c.StopReason, &elapsed, &created, &updated); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(spec), &c.Spec); err != nil {
+	if err := json.Unmarshal(spec, &c.Spec); err != nil {
 		return nil, fmt.Errorf("decode spec of campaign %s: %w", c.ID, err)
 	}
 	c.Elapsed = time.Duration(elapsed)

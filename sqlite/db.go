@@ -2,21 +2,26 @@
 // database (modernc.org/sqlite, pure Go), the default store of a Tycho
 // data directory.
 //
-// The database runs in WAL mode with synchronous=FULL, and every change
-// that spans rows is one transaction, so a process killed at any instant
-// leaves it consistent and every committed result durable.
+// Every connection runs in WAL mode with synchronous=FULL, foreign keys on
+// and a busy timeout, and every change that spans rows is one transaction,
+// so a process killed at any instant leaves the database consistent and
+// every committed result durable.
+//
+// Specs, parameters, results and generation records are stored as JSON.
+// Objective values, noise and acquisition values keep NaN and ±Inf (as the
+// strings "NaN", "+Inf" and "-Inf"). In the free-form maps (a generation's
+// model, a result's metadata) a non-finite number is stored as that string
+// too, so a diagnostic value never blocks a proposal or a result;
+// non-finite parameter values are refused with EINVALID.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"math"
 	"net/url"
-	"sort"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,83 +31,103 @@ import (
 	"tycho"
 )
 
-//go:embed migrations/*.sql
-var migrations embed.FS
+// busyTimeout is how long a connection waits for another process's write
+// lock before giving up with "database is locked".
+const busyTimeout = 10 * time.Second
 
 // DB is a Tycho store in one SQLite file.
 type DB struct {
 	db  *sql.DB
 	now func() time.Time
+	// write admits one write transaction of this process at a time, so
+	// writers queue in Go (and honour their contexts) instead of polling
+	// SQLite's lock; busy_timeout still arbitrates between processes.
+	write chan struct{}
 }
 
 var _ tycho.Store = (*DB)(nil)
 
 // Open opens the database at path, creating it if needed, and migrates it
-// to the schema this binary knows.
+// to the schema this binary knows. A database migrated by a newer Tycho is
+// refused with ECONFLICT.
 func Open(ctx context.Context, path string) (*DB, error) {
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "busy_timeout(10000)"} {
-		q.Add("_pragma", p)
+	if path == "" {
+		return nil, tycho.Errorf(tycho.EINVALID, "no database path given")
 	}
-	q.Set("_txlock", "immediate")
-	sdb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	dsn, err := dataSourceName(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db := &DB{db: sdb, now: func() time.Time { return time.Now().UTC() }}
-	if err := db.migrate(ctx); err != nil {
-		sdb.Close()
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return db, nil
+	db := &DB{
+		db:    sdb,
+		now:   func() time.Time { return time.Now().UTC() },
+		write: make(chan struct{}, 1),
+	}
+	// While a new file turns from a rollback journal to WAL, another
+	// process opening it may get SQLITE_BUSY at once, without waiting out
+	// the busy timeout. Migrating is idempotent, so Open retries for up to
+	// that timeout instead.
+	for start := time.Now(); ; {
+		err := db.migrate(ctx)
+		if err == nil {
+			return db, nil
+		}
+		if !isBusy(err) || time.Since(start) > busyTimeout {
+			sdb.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			sdb.Close()
+			return nil, fmt.Errorf("open %s: %w", path, ctx.Err())
+		}
+	}
 }
 
-// SetNow replaces the clock that stamps updates; tests use it.
-func (db *DB) SetNow(now func() time.Time) { db.now = now }
+// dataSourceName builds the driver's DSN: a file: URI, so that any
+// character may appear in path, whose parameters configure every pooled
+// connection the same way.
+func dataSourceName(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	abs = filepath.ToSlash(abs)
+	if !strings.HasPrefix(abs, "/") {
+		abs = "/" + abs // a Windows drive letter: file:///C:/...
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	// Write transactions take the write lock at BEGIN, so two of them
+	// never deadlock upgrading a read lock.
+	q.Set("_txlock", "immediate")
+	u := url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}
+	return u.String(), nil
+}
+
+// SetNow replaces the clock that stamps creation, start, finish and update
+// times; by default it is time.Now in UTC. Call it before the DB is shared.
+func (db *DB) SetNow(now func() time.Time) { db.now = func() time.Time { return now().UTC() } }
 
 // Close closes the database.
 func (db *DB) Close() error { return db.db.Close() }
 
-// migrate applies the embedded migrations not yet recorded, each in its own
-// transaction.
-func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	var have int
-	if err := db.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if have > len(names) {
-		return tycho.Errorf(tycho.ECONFLICT, "database schema version %d is newer than this tycho knows (%d); upgrade tycho", have, len(names))
-	}
-	for i, name := range names[have:] {
-		version := have + i + 1
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		err = db.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, version, strings.TrimPrefix(name, "migrations/"))
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-// tx runs f in a transaction, committing if it returns nil.
+// tx runs f in a write transaction, committing if f returns nil.
 func (db *DB) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	select {
+	case db.write <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-db.write }()
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -117,6 +142,18 @@ func (db *DB) tx(ctx context.Context, f func(*sql.Tx) error) error {
 	return nil
 }
 
+// readTx runs f in a read-only transaction, which sees one snapshot of the
+// database and takes no write lock.
+func (db *DB) readTx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	return f(tx)
+}
+
+// nanos stores t as Unix nanoseconds, and the zero time as 0.
 func nanos(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
@@ -124,6 +161,7 @@ func nanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
+// fromNanos is the inverse of nanos; times come back in UTC.
 func fromNanos(n int64) time.Time {
 	if n == 0 {
 		return time.Time{}
@@ -131,12 +169,28 @@ func fromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// isConstraint reports whether err is a uniqueness or key violation.
-func isConstraint(err error) bool {
+// isUnique reports whether err is a primary key or uniqueness violation.
+func isUnique(err error) bool {
 	var e *sqlite.Error
-	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }
 
-var negInf = math.Inf(-1)
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
 
-func isInf(v float64) bool { return math.IsInf(v, 0) || math.IsNaN(v) }
+// wrap adds context to an internal error and passes domain errors, whose
+// messages already name the object, through unchanged.
+func wrap(err error, format string, args ...any) error {
+	if err == nil || tycho.ErrorCode(err) != tycho.EINTERNAL {
+		return err
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+type scanner interface{ Scan(...any) error }

@@ -6,131 +6,184 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strconv"
 	"time"
 
 	"tycho"
 )
 
-// AddGeneration implements tycho.ExperimentService.
+// AddGeneration implements tycho.ExperimentService. Experiments are stored
+// as given, in the proposed state unless they name another; a zero
+// CreatedAt is stamped with the store's clock. Once the transaction has
+// committed, each experiment's CampaignID, Generation, Seq, State and
+// CreatedAt are written back, and the generation's CreatedAt. Returns
+// ECONFLICT, storing nothing, if an experiment ID is taken too, and
+// EINVALID for a generation index below 1, an experiment without an ID or
+// a non-finite parameter value.
 func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*tycho.Experiment) error {
-	model, err := json.Marshal(g.Model)
-	if err != nil {
-		return fmt.Errorf("encode model: %w", err)
+	if g == nil {
+		return tycho.Errorf(tycho.EINVALID, "no generation given")
 	}
-	acq, err := json.Marshal(finite(g.Acquisition))
-	if err != nil {
-		return fmt.Errorf("encode acquisition: %w", err)
+	if g.Index < 1 {
+		return tycho.Errorf(tycho.EINVALID, "generation %d of campaign %s: generations are numbered from 1", g.Index, g.CampaignID)
 	}
-	err = db.tx(ctx, func(tx *sql.Tx) error {
-		var exists int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM campaigns WHERE id = ?`, g.CampaignID).Scan(&exists); err != nil {
-			return err
+	model, err := encodeModel(g.Model)
+	if err != nil {
+		return err
+	}
+	acq, err := encodeNumbers(g.Acquisition)
+	if err != nil {
+		return tycho.Errorf(tycho.EINVALID, "acquisition values cannot be stored: %v", err)
+	}
+	now := db.now()
+	gCreated := g.CreatedAt
+	if gCreated.IsZero() {
+		gCreated = now
+	}
+
+	// Encode everything before the transaction, so a bad value refuses
+	// the call without holding the write lock.
+	type row struct {
+		params  string
+		result  *string
+		state   tycho.ExperimentState
+		created time.Time
+	}
+	rows := make([]row, len(exps))
+	for i, e := range exps {
+		if e == nil || e.ID == "" {
+			return tycho.Errorf(tycho.EINVALID, "experiment %d of generation %d needs an ID", i+1, g.Index)
 		}
-		if exists == 0 {
+		params, err := encodeParams(e.Params)
+		if err != nil {
+			return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", e.ID, tycho.ErrorMessage(err))
+		}
+		r := row{params: string(params), state: e.State, created: e.CreatedAt}
+		if e.Result != nil {
+			body, err := canonicalResult(e.Result)
+			if err != nil {
+				return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", e.ID, tycho.ErrorMessage(err))
+			}
+			s := string(body)
+			r.result = &s
+		}
+		if r.state == "" {
+			r.state = tycho.ExperimentProposed
+		}
+		if r.created.IsZero() {
+			r.created = now
+		}
+		rows[i] = r
+	}
+
+	var seq int // of the last experiment stored
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		if ok, err := campaignExists(ctx, tx, g.CampaignID); err != nil {
+			return err
+		} else if !ok {
 			return tycho.Errorf(tycho.ENOTFOUND, "campaign %q not found", g.CampaignID)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO generations (campaign_id, idx, strategy, seed, observations, pending, model, acquisition, fit_ns, propose_ns, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			g.CampaignID, g.Index, g.Strategy, strconv.FormatUint(g.Seed, 10), g.Observations, g.Pending, model, acq,
-			int64(g.FitTime), int64(g.ProposeTime), nanos(g.CreatedAt))
-		if isConstraint(err) {
+			g.CampaignID, g.Index, g.Strategy, strconv.FormatUint(g.Seed, 10), g.Observations, g.Pending, nullText(model), nullText(acq),
+			int64(g.FitTime), int64(g.ProposeTime), nanos(gCreated))
+		if isUnique(err) {
 			return tycho.Errorf(tycho.ECONFLICT, "campaign %s already has generation %d", g.CampaignID, g.Index)
 		} else if err != nil {
-			return err
+			return fmt.Errorf("insert generation: %w", err)
 		}
-		var seq int
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM experiments WHERE campaign_id = ?`, g.CampaignID).Scan(&seq); err != nil {
 			return err
 		}
-		for _, e := range exps {
+		for i, e := range exps {
+			r := rows[i]
 			seq++
-			params, err := json.Marshal(e.Params)
-			if err != nil {
-				return tycho.Errorf(tycho.EINVALID, "encode parameters: %v", err)
-			}
-			state := e.State
-			if state == "" {
-				state = tycho.ExperimentProposed
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO experiments (id, campaign_id, seq, generation, params, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				e.ID, g.CampaignID, seq, g.Index, params, state, nanos(e.CreatedAt))
-			if isConstraint(err) {
+			_, err := tx.ExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				e.ID, g.CampaignID, seq, g.Index, r.params, r.state, e.Attempt, r.result, e.Error,
+				nanos(r.created), nanos(e.StartedAt), nanos(e.FinishedAt))
+			if isUnique(err) {
 				return tycho.Errorf(tycho.ECONFLICT, "experiment %s already exists", e.ID)
 			} else if err != nil {
-				return err
+				return fmt.Errorf("insert experiment %s: %w", e.ID, err)
 			}
-			e.Seq, e.Generation, e.CampaignID, e.State = seq, g.Index, g.CampaignID, state
 		}
 		return nil
 	})
-	return wrap(err, "add generation %d of campaign %s", g.Index, g.CampaignID)
+	if err != nil {
+		return wrap(err, "add generation %d of campaign %s", g.Index, g.CampaignID)
+	}
+	g.CreatedAt = gCreated
+	seq -= len(exps)
+	for i, e := range exps {
+		seq++
+		e.CampaignID, e.Generation, e.Seq = g.CampaignID, g.Index, seq
+		e.State, e.CreatedAt = rows[i].state, rows[i].created
+	}
+	return nil
 }
 
 const experimentColumns = `id, campaign_id, seq, generation, params, state, attempt, result, error, created_at, started_at, finished_at`
 
 // ListExperiments implements tycho.ExperimentService.
 func (db *DB) ListExperiments(ctx context.Context, campaignID string) ([]*tycho.Experiment, error) {
-	var exists int
-	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM campaigns WHERE id = ?`, campaignID).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("list experiments: %w", err)
-	}
-	if exists == 0 {
-		return nil, tycho.Errorf(tycho.ENOTFOUND, "campaign %q not found", campaignID)
-	}
-	rows, err := db.db.QueryContext(ctx, `SELECT `+experimentColumns+` FROM experiments WHERE campaign_id = ? ORDER BY seq`, campaignID)
-	if err != nil {
-		return nil, fmt.Errorf("list experiments: %w", err)
-	}
-	defer rows.Close()
 	var out []*tycho.Experiment
-	for rows.Next() {
-		e, err := scanExperiment(rows)
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+experimentColumns+` FROM experiments WHERE campaign_id = ? ORDER BY seq`, campaignID)
 		if err != nil {
-			return nil, fmt.Errorf("list experiments: %w", err)
+			return err
 		}
-		out = append(out, e)
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanExperiment(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(out) == 0 {
+			return mustExist(ctx, tx, campaignID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(err, "list experiments of campaign %s", campaignID)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
-// ListGenerations implements tycho.ExperimentService.
+// ListGenerations implements tycho.ExperimentService. Returns ENOTFOUND if
+// the campaign does not exist, as ListExperiments does.
 func (db *DB) ListGenerations(ctx context.Context, campaignID string) ([]*tycho.Generation, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT campaign_id, idx, strategy, seed, observations, pending, model, acquisition, fit_ns, propose_ns, created_at
-		FROM generations WHERE campaign_id = ? ORDER BY idx`, campaignID)
-	if err != nil {
-		return nil, fmt.Errorf("list generations: %w", err)
-	}
-	defer rows.Close()
 	var out []*tycho.Generation
-	for rows.Next() {
-		var g tycho.Generation
-		var seed string
-		var model, acq sql.NullString
-		var fit, propose, created int64
-		if err := rows.Scan(&g.CampaignID, &g.Index, &g.Strategy, &seed, &g.Observations, &g.Pending, &model, &acq, &fit, &propose, &created); err != nil {
-			return nil, fmt.Errorf("list generations: %w", err)
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT campaign_id, idx, strategy, seed, observations, pending, model, acquisition, fit_ns, propose_ns, created_at
+			FROM generations WHERE campaign_id = ? ORDER BY idx`, campaignID)
+		if err != nil {
+			return err
 		}
-		if g.Seed, err = strconv.ParseUint(seed, 10, 64); err != nil {
-			return nil, fmt.Errorf("generation %d seed: %w", g.Index, err)
-		}
-		if model.Valid {
-			if err := json.Unmarshal([]byte(model.String), &g.Model); err != nil {
-				return nil, fmt.Errorf("generation %d model: %w", g.Index, err)
+		defer rows.Close()
+		for rows.Next() {
+			g, err := scanGeneration(rows)
+			if err != nil {
+				return err
 			}
+			out = append(out, g)
 		}
-		if acq.Valid {
-			var vals []*float64
-			if err := json.Unmarshal([]byte(acq.String), &vals); err != nil {
-				return nil, fmt.Errorf("generation %d acquisition: %w", g.Index, err)
-			}
-			g.Acquisition = unfinite(vals)
+		if err := rows.Err(); err != nil {
+			return err
 		}
-		g.FitTime, g.ProposeTime, g.CreatedAt = time.Duration(fit), time.Duration(propose), fromNanos(created)
-		out = append(out, &g)
+		if len(out) == 0 {
+			return mustExist(ctx, tx, campaignID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(err, "list generations of campaign %s", campaignID)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // StartExperiment implements tycho.ExperimentService.
@@ -144,10 +197,15 @@ func (db *DB) StartExperiment(ctx context.Context, id string) (*tycho.Experiment
 		if e.State.Final() {
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is already %s", e.Seq, e.CampaignID, e.State)
 		}
-		e.State, e.Attempt, e.StartedAt = tycho.ExperimentRunning, e.Attempt+1, db.now()
-		_, err = tx.ExecContext(ctx, `UPDATE experiments SET state = ?, attempt = ?, started_at = ? WHERE id = ?`,
-			e.State, e.Attempt, nanos(e.StartedAt), id)
-		return err
+		started := db.now()
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, attempt = attempt + 1, started_at = ?
+			WHERE id = ? AND state = ? AND attempt = ?`,
+			tycho.ExperimentRunning, nanos(started), id, e.State, e.Attempt)
+		if err := changedOne(res, err, e); err != nil {
+			return err
+		}
+		e.State, e.Attempt, e.StartedAt = tycho.ExperimentRunning, e.Attempt+1, started
+		return nil
 	})
 	if err != nil {
 		return nil, wrap(err, "start experiment %s", id)
@@ -155,14 +213,16 @@ func (db *DB) StartExperiment(ctx context.Context, id string) (*tycho.Experiment
 	return e, nil
 }
 
-// CompleteExperiment implements tycho.ExperimentService.
+// CompleteExperiment implements tycho.ExperimentService. Results are the
+// same when they are stored alike: as JSON, where a metadata number is a
+// float64 whatever its Go type.
 func (db *DB) CompleteExperiment(ctx context.Context, id string, attempt int, r *tycho.Result) error {
 	if r == nil {
-		return tycho.Errorf(tycho.EINVALID, "experiment %s: no result", id)
+		return tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
 	}
-	body, err := json.Marshal(r)
+	body, err := canonicalResult(r)
 	if err != nil {
-		return tycho.Errorf(tycho.EINVALID, "experiment %s: encode result: %v", id, err)
+		return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
 	}
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		e, err := findExperiment(ctx, tx, id)
@@ -172,46 +232,49 @@ func (db *DB) CompleteExperiment(ctx context.Context, id string, attempt int, r 
 		if e.State == tycho.ExperimentCompleted && e.Attempt == attempt {
 			// A retry of a result already recorded is a no-op; a
 			// different result for the same attempt is a conflict.
-			var again tycho.Result
-			if err := json.Unmarshal(body, &again); err != nil {
-				return err
-			}
-			if reflect.DeepEqual(e.Result, &again) {
+			if stored, err := canonicalResult(e.Result); err == nil && string(stored) == string(body) {
 				return nil
 			}
-			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s already has a different result", e.Seq, e.CampaignID)
+			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s already has a different result for attempt %d", e.Seq, e.CampaignID, attempt)
 		}
 		if err := current(e, attempt); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE experiments SET state = ?, result = ?, finished_at = ? WHERE id = ?`,
-			tycho.ExperimentCompleted, body, nanos(db.now()), id)
-		return err
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, result = ?, finished_at = ?
+			WHERE id = ? AND state = ? AND attempt = ?`,
+			tycho.ExperimentCompleted, string(body), nanos(db.now()), id, tycho.ExperimentRunning, attempt)
+		return changedOne(res, err, e)
 	})
 	return wrap(err, "complete experiment %s", id)
 }
 
-// FailExperiment implements tycho.ExperimentService.
+// FailExperiment implements tycho.ExperimentService. Failing the same
+// attempt with the same message again is a no-op.
 func (db *DB) FailExperiment(ctx context.Context, id string, attempt int, msg string) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		e, err := findExperiment(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if e.State == tycho.ExperimentFailed && e.Attempt == attempt && e.Error == msg {
-			return nil
+		if e.State == tycho.ExperimentFailed && e.Attempt == attempt {
+			if e.Error == msg {
+				return nil
+			}
+			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s already failed in attempt %d: %s", e.Seq, e.CampaignID, attempt, e.Error)
 		}
 		if err := current(e, attempt); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE experiments SET state = ?, error = ?, finished_at = ? WHERE id = ?`,
-			tycho.ExperimentFailed, msg, nanos(db.now()), id)
-		return err
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, error = ?, finished_at = ?
+			WHERE id = ? AND state = ? AND attempt = ?`,
+			tycho.ExperimentFailed, msg, nanos(db.now()), id, tycho.ExperimentRunning, attempt)
+		return changedOne(res, err, e)
 	})
 	return wrap(err, "fail experiment %s", id)
 }
 
-// AbandonExperiment implements tycho.ExperimentService.
+// AbandonExperiment implements tycho.ExperimentService. The reason is
+// stored as the experiment's Error.
 func (db *DB) AbandonExperiment(ctx context.Context, id string, reason string) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		e, err := findExperiment(ctx, tx, id)
@@ -221,9 +284,10 @@ func (db *DB) AbandonExperiment(ctx context.Context, id string, reason string) e
 		if e.State.Final() {
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is already %s", e.Seq, e.CampaignID, e.State)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE experiments SET state = ?, error = ?, finished_at = ? WHERE id = ?`,
-			tycho.ExperimentAbandoned, reason, nanos(db.now()), id)
-		return err
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, error = ?, finished_at = ?
+			WHERE id = ? AND state = ? AND attempt = ?`,
+			tycho.ExperimentAbandoned, reason, nanos(db.now()), id, e.State, e.Attempt)
+		return changedOne(res, err, e)
 	})
 	return wrap(err, "abandon experiment %s", id)
 }
@@ -234,14 +298,54 @@ func current(e *tycho.Experiment, attempt int) error {
 		return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is already %s", e.Seq, e.CampaignID, e.State)
 	}
 	if e.State != tycho.ExperimentRunning || e.Attempt != attempt {
-		return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s: attempt %d is not the running one (state %s, attempt %d)",
+		return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s: attempt %d is not the running one (it is %s, attempt %d)",
 			e.Seq, e.CampaignID, attempt, e.State, e.Attempt)
 	}
 	return nil
 }
 
-func findExperiment(ctx context.Context, tx *sql.Tx, id string) (*tycho.Experiment, error) {
-	e, err := scanExperiment(tx.QueryRowContext(ctx, `SELECT `+experimentColumns+` FROM experiments WHERE id = ?`, id))
+// changedOne checks that a conditional update changed the one row it read
+// in the same transaction. The write lock makes that certain; the check
+// keeps the transition safe should the lock mode ever change.
+func changedOne(res sql.Result, err error, e *tycho.Experiment) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s changed concurrently; try again", e.Seq, e.CampaignID)
+	}
+	return nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func campaignExists(ctx context.Context, q querier, id string) (bool, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM campaigns WHERE id = ?`, id).Scan(&n); err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+// mustExist returns ENOTFOUND if campaign id does not exist.
+func mustExist(ctx context.Context, q querier, id string) error {
+	ok, err := campaignExists(ctx, q, id)
+	if err != nil {
+		return err
+	} else if !ok {
+		return tycho.Errorf(tycho.ENOTFOUND, "campaign %q not found", id)
+	}
+	return nil
+}
+
+func findExperiment(ctx context.Context, q querier, id string) (*tycho.Experiment, error) {
+	e, err := scanExperiment(q.QueryRowContext(ctx, `SELECT `+experimentColumns+` FROM experiments WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tycho.Errorf(tycho.ENOTFOUND, "experiment %q not found", id)
 	}
@@ -250,18 +354,18 @@ func findExperiment(ctx context.Context, tx *sql.Tx, id string) (*tycho.Experime
 
 func scanExperiment(s scanner) (*tycho.Experiment, error) {
 	var e tycho.Experiment
-	var params string
-	var result sql.NullString
+	var params []byte
+	var result []byte
 	var created, started, finished int64
 	if err := s.Scan(&e.ID, &e.CampaignID, &e.Seq, &e.Generation, &params, &e.State, &e.Attempt, &result, &e.Error, &created, &started, &finished); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(params), &e.Params); err != nil {
+	var err error
+	if e.Params, err = decodeParams(params); err != nil {
 		return nil, fmt.Errorf("decode parameters of experiment %s: %w", e.ID, err)
 	}
-	if result.Valid {
-		e.Result = &tycho.Result{}
-		if err := json.Unmarshal([]byte(result.String), e.Result); err != nil {
+	if result != nil {
+		if e.Result, err = decodeResult(result); err != nil {
 			return nil, fmt.Errorf("decode result of experiment %s: %w", e.ID, err)
 		}
 	}
@@ -269,33 +373,34 @@ func scanExperiment(s scanner) (*tycho.Experiment, error) {
 	return &e, nil
 }
 
-// wrap adds context to an internal error and passes domain errors through.
-func wrap(err error, format string, args ...any) error {
-	if err == nil || tycho.ErrorCode(err) != tycho.EINTERNAL {
-		return err
+func scanGeneration(s scanner) (*tycho.Generation, error) {
+	var g tycho.Generation
+	var seed string
+	var model, acq []byte
+	var fit, propose, created int64
+	if err := s.Scan(&g.CampaignID, &g.Index, &g.Strategy, &seed, &g.Observations, &g.Pending, &model, &acq, &fit, &propose, &created); err != nil {
+		return nil, err
 	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
-}
-
-// finite maps the non-finite values JSON cannot carry to null.
-func finite(v []float64) []*float64 {
-	out := make([]*float64, len(v))
-	for i := range v {
-		if !isInf(v[i]) {
-			out[i] = &v[i]
+	var err error
+	if g.Seed, err = strconv.ParseUint(seed, 10, 64); err != nil {
+		return nil, fmt.Errorf("decode seed of generation %d: %w", g.Index, err)
+	}
+	if model != nil {
+		if err := json.Unmarshal(model, &g.Model); err != nil {
+			return nil, fmt.Errorf("decode model of generation %d: %w", g.Index, err)
 		}
 	}
-	return out
+	if g.Acquisition, err = decodeNumbers(acq); err != nil {
+		return nil, fmt.Errorf("decode acquisition of generation %d: %w", g.Index, err)
+	}
+	g.FitTime, g.ProposeTime, g.CreatedAt = time.Duration(fit), time.Duration(propose), fromNanos(created)
+	return &g, nil
 }
 
-func unfinite(v []*float64) []float64 {
-	out := make([]float64, len(v))
-	for i, p := range v {
-		if p == nil {
-			out[i] = negInf
-		} else {
-			out[i] = *p
-		}
+// nullText stores b as text, and nil as NULL.
+func nullText(b []byte) any {
+	if b == nil {
+		return nil
 	}
-	return out
+	return string(b)
 }

@@ -1,0 +1,241 @@
+package sqlite
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+
+	"tycho"
+)
+
+// number is a float64 that JSON carries exactly, NaN and ±Inf included
+// (as the strings "NaN", "+Inf" and "-Inf", which plain JSON lacks).
+type number float64
+
+// MarshalJSON implements json.Marshaler.
+func (n number) MarshalJSON() ([]byte, error) {
+	v := float64(n)
+	if s, ok := nonFinite(v); ok {
+		return strconv.AppendQuote(nil, s), nil
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *number) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		switch s {
+		case "NaN":
+			*n = number(math.NaN())
+		case "+Inf":
+			*n = number(math.Inf(1))
+		case "-Inf":
+			*n = number(math.Inf(-1))
+		default:
+			return fmt.Errorf("not a number: %q", s)
+		}
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*n = number(v)
+	return nil
+}
+
+// nonFinite returns the text that stands for v if v is NaN or infinite.
+func nonFinite(v float64) (string, bool) {
+	switch {
+	case math.IsNaN(v):
+		return "NaN", true
+	case math.IsInf(v, 1):
+		return "+Inf", true
+	case math.IsInf(v, -1):
+		return "-Inf", true
+	}
+	return "", false
+}
+
+func toNumbers(m map[string]float64) map[string]number {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]number, len(m))
+	for k, v := range m {
+		out[k] = number(v)
+	}
+	return out
+}
+
+func fromNumbers(m map[string]number) map[string]float64 {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		out[k] = float64(v)
+	}
+	return out
+}
+
+// result is how a tycho.Result is stored.
+type result struct {
+	Objectives map[string]number `json:"objectives"`
+	Noise      map[string]number `json:"noise,omitempty"`
+	Metadata   map[string]any    `json:"metadata,omitempty"`
+}
+
+// encodeResult returns the stored form of r. It is canonical (map keys in
+// order), so two results are the same exactly when their encodings are.
+func encodeResult(r *tycho.Result) ([]byte, error) {
+	meta, _ := finiteJSON(r.Metadata).(map[string]any)
+	b, err := json.Marshal(result{Objectives: toNumbers(r.Objectives), Noise: toNumbers(r.Noise), Metadata: meta})
+	if err != nil {
+		return nil, tycho.Errorf(tycho.EINVALID, "result cannot be stored: %v", err)
+	}
+	return b, nil
+}
+
+func decodeResult(b []byte) (*tycho.Result, error) {
+	var r result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	return &tycho.Result{Objectives: fromNumbers(r.Objectives), Noise: fromNumbers(r.Noise), Metadata: r.Metadata}, nil
+}
+
+// canonicalResult returns the stored form of r, in which results that
+// compare equal after a round trip are byte for byte the same.
+func canonicalResult(r *tycho.Result) ([]byte, error) {
+	if r == nil {
+		return nil, tycho.Errorf(tycho.EINVALID, "no result")
+	}
+	b, err := encodeResult(r)
+	if err != nil {
+		return nil, err
+	}
+	d, err := decodeResult(b)
+	if err != nil {
+		return nil, err
+	}
+	return encodeResult(d)
+}
+
+// encodeParams returns the stored form of p. Parameter values are numbers,
+// text or booleans; a non-finite number is refused.
+func encodeParams(p tycho.Params) ([]byte, error) {
+	for name, v := range p {
+		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			return nil, tycho.Errorf(tycho.EINVALID, "parameter %s is %g; parameter values must be finite", name, f)
+		}
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, tycho.Errorf(tycho.EINVALID, "parameters cannot be stored: %v", err)
+	}
+	return b, nil
+}
+
+// decodeParams decodes numbers to float64 and text to string.
+func decodeParams(b []byte) (tycho.Params, error) {
+	var p tycho.Params
+	err := json.Unmarshal(b, &p)
+	return p, err
+}
+
+func encodeNumbers(v []float64) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	out := make([]number, len(v))
+	for i := range v {
+		out[i] = number(v[i])
+	}
+	return json.Marshal(out)
+}
+
+func decodeNumbers(b []byte) ([]float64, error) {
+	if b == nil {
+		return nil, nil
+	}
+	var ns []number
+	if err := json.Unmarshal(b, &ns); err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(ns))
+	for i, n := range ns {
+		out[i] = float64(n)
+	}
+	return out, nil
+}
+
+// encodeModel returns the stored form of a generation's model record.
+func encodeModel(m map[string]any) ([]byte, error) {
+	if m == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(finiteJSON(m))
+	if err != nil {
+		return nil, tycho.Errorf(tycho.EINVALID, "model record cannot be stored: %v", err)
+	}
+	return b, nil
+}
+
+// finiteJSON returns v with every non-finite number in it, in the
+// containers JSON decoding produces and in float slices and maps, replaced
+// by its text ("NaN", "+Inf", "-Inf"), copying what it changes.
+func finiteJSON(v any) any {
+	switch v := v.(type) {
+	case float64:
+		if s, ok := nonFinite(v); ok {
+			return s
+		}
+	case float32:
+		if s, ok := nonFinite(float64(v)); ok {
+			return s
+		}
+	case map[string]any:
+		if v == nil {
+			return v
+		}
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = finiteJSON(x)
+		}
+		return out
+	case []any:
+		if v == nil {
+			return v
+		}
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = finiteJSON(x)
+		}
+		return out
+	case map[string]float64:
+		if v == nil {
+			return v
+		}
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = finiteJSON(x)
+		}
+		return out
+	case []float64:
+		if v == nil {
+			return v
+		}
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = finiteJSON(x)
+		}
+		return out
+	}
+	return v
+}

@@ -1,0 +1,141 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+
+	"tycho"
+)
+
+// migrationFS holds the schema as a series of migrations, NNN_name.sql,
+// numbered from 001 without gaps. A released migration is never edited;
+// a change is a new file.
+//
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in order.
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, name := range names { // fs.Glob sorts
+		base := path.Base(name)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name is not NNN_name.sql", base)
+		}
+		if v != len(out)+1 {
+			return nil, fmt.Errorf("migration %s: want version %d", base, len(out)+1)
+		}
+		body, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: base, sql: string(body)})
+	}
+	return out, nil
+}
+
+// migrate applies the embedded migrations the database lacks, each in its
+// own transaction together with its row in schema_migrations. Another
+// process may be migrating the same file, so each transaction checks again
+// whether its migration is still missing.
+func (db *DB) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY,
+			name    TEXT NOT NULL
+		)`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	applied, err := db.appliedMigrations(ctx)
+	if err != nil {
+		return err
+	}
+	latest := 0
+	for v := range applied {
+		latest = max(latest, v)
+	}
+	if latest > len(ms) {
+		return tycho.Errorf(tycho.ECONFLICT,
+			"the database has schema version %d (%s), newer than this tycho knows (%d); use a newer tycho",
+			latest, applied[latest], len(ms))
+	}
+	for v, name := range applied {
+		if v < 1 {
+			return tycho.Errorf(tycho.ECONFLICT, "the database has an unknown schema version %d (%s)", v, name)
+		}
+		if want := ms[v-1].name; name != want {
+			return tycho.Errorf(tycho.ECONFLICT,
+				"the database has migration %d as %s where this tycho has %s; it was written by a different build",
+				v, name, want)
+		}
+	}
+	for _, m := range ms {
+		if _, ok := applied[m.version]; ok {
+			continue
+		}
+		err := db.tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+				return err
+			} else if n > 0 {
+				return nil // another process got here first
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.version, m.name)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// appliedMigrations returns the name of each applied migration by version.
+func (db *DB) appliedMigrations(ctx context.Context) (map[int]string, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT version, name FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int]string{}
+	for rows.Next() {
+		var v int
+		var name string
+		if err := rows.Scan(&v, &name); err != nil {
+			return nil, fmt.Errorf("read schema version: %w", err)
+		}
+		applied[v] = name
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	return applied, nil
+}
