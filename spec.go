@@ -11,17 +11,26 @@ import (
 // measured, where experiments run and when to stop. It is what a campaign
 // file holds; the spec package reads it from YAML.
 type Spec struct {
-	Name          string      `json:"name" yaml:"name"`
-	Description   string      `json:"description,omitempty" yaml:"description,omitempty"`
-	Parameters    []Parameter `json:"parameters" yaml:"parameters"`
-	Objectives    []Objective `json:"objectives" yaml:"objectives"`
-	Budget        Budget      `json:"budget" yaml:"budget"`
-	BatchSize     int         `json:"batch_size,omitempty" yaml:"batch_size,omitempty"`
-	InitialDesign int         `json:"initial_design,omitempty" yaml:"initial_design,omitempty"`
-	Strategy      string      `json:"strategy,omitempty" yaml:"strategy,omitempty"`
-	Stop          StopRules   `json:"stop,omitempty" yaml:"stop,omitempty"`
-	Seed          uint64      `json:"seed" yaml:"seed"`
-	Lab           LabSpec     `json:"lab" yaml:"lab"`
+	Name        string      `json:"name" yaml:"name"`
+	Description string      `json:"description,omitempty" yaml:"description,omitempty"`
+	Parameters  []Parameter `json:"parameters" yaml:"parameters"`
+	Objectives  []Objective `json:"objectives" yaml:"objectives"`
+	// Outcomes are measured but not optimized; constraints may name them.
+	Outcomes []Outcome `json:"outcomes,omitempty" yaml:"outcomes,omitempty"`
+	// Constraints restrict the parameters every proposal may take (when
+	// they name parameters) or the results that count as feasible (when
+	// they name an objective or outcome).
+	Constraints []Constraint `json:"constraints,omitempty" yaml:"constraints,omitempty"`
+	// PriorData is a CSV file of earlier results, relative to the campaign
+	// file, imported when the campaign is created.
+	PriorData     string    `json:"prior_data,omitempty" yaml:"prior_data,omitempty"`
+	Budget        Budget    `json:"budget" yaml:"budget"`
+	BatchSize     int       `json:"batch_size,omitempty" yaml:"batch_size,omitempty"`
+	InitialDesign int       `json:"initial_design,omitempty" yaml:"initial_design,omitempty"`
+	Strategy      string    `json:"strategy,omitempty" yaml:"strategy,omitempty"`
+	Stop          StopRules `json:"stop,omitempty" yaml:"stop,omitempty"`
+	Seed          uint64    `json:"seed" yaml:"seed"`
+	Lab           LabSpec   `json:"lab" yaml:"lab"`
 }
 
 // ParameterKind says how a parameter may vary.
@@ -46,6 +55,39 @@ type Parameter struct {
 	Choices []string      `json:"choices,omitempty" yaml:"choices,omitempty"`
 	Value   any           `json:"value,omitempty" yaml:"value,omitempty"`
 	Unit    string        `json:"unit,omitempty" yaml:"unit,omitempty"`
+	// Descriptors, for a categorical parameter, describe each choice by
+	// numbers; the optimizer then encodes a choice by its descriptors
+	// rather than one-hot, so that what it learns about one ligand informs
+	// it about similar ones.
+	Descriptors *Descriptors `json:"descriptors,omitempty" yaml:"descriptors,omitempty"`
+}
+
+// Descriptors are numeric features of the choices of a categorical
+// parameter, read from a CSV file with one row per choice.
+type Descriptors struct {
+	// File is the CSV file, relative to the campaign file.
+	File string `json:"file" yaml:"file"`
+	// Key is the column that holds the choice; the first column if empty.
+	Key string `json:"key,omitempty" yaml:"key,omitempty"`
+	// Columns are the descriptor columns; if empty, every other column
+	// whose values are all numbers.
+	Columns []string `json:"columns,omitempty" yaml:"columns,omitempty"`
+	// Reduce is the number of principal components the standardized
+	// descriptors are reduced to: 0 keeps those that explain 99 % of the
+	// variance, -1 keeps all descriptors as they are.
+	Reduce int `json:"reduce,omitempty" yaml:"reduce,omitempty"`
+	// Names and Values are filled in by the reader: the descriptor
+	// columns used and their values, one row per choice in the order of
+	// the parameter's Choices. A stored spec carries them, so a campaign
+	// no longer needs the file once created.
+	Names  []string    `json:"names,omitempty" yaml:"-"`
+	Values [][]float64 `json:"values,omitempty" yaml:"-"`
+}
+
+// Outcome is a measured quantity that is recorded but not optimized.
+type Outcome struct {
+	Name string `json:"name" yaml:"name"`
+	Unit string `json:"unit,omitempty" yaml:"unit,omitempty"`
 }
 
 // Lower returns the lower bound of a continuous or integer parameter.
@@ -70,6 +112,14 @@ type Objective struct {
 	Direction Direction `json:"direction" yaml:"direction"`
 	Goal      *float64  `json:"goal,omitempty" yaml:"goal,omitempty"`
 	Unit      string    `json:"unit,omitempty" yaml:"unit,omitempty"`
+	// Noisy declares the measurements noisy: the model infers a noise
+	// level, proposals use noisy expected improvement and the reported
+	// best is the point the model rates best, not the luckiest sample.
+	Noisy bool `json:"noisy,omitempty" yaml:"noisy,omitempty"`
+	// Reference, for a campaign with several objectives, is the worst
+	// value still of interest: the reference point of the hypervolume.
+	// If unset it is inferred from the results.
+	Reference *float64 `json:"reference,omitempty" yaml:"reference,omitempty"`
 }
 
 // Better reports whether objective value a is strictly better than b.
@@ -119,14 +169,22 @@ type NoImprovement struct {
 // LabKinds; Name selects the lab of that kind (for a twin, the function).
 type LabSpec struct {
 	Kind  string  `json:"kind" yaml:"kind"`
-	Name  string  `json:"name" yaml:"name"`
+	Name  string  `json:"name,omitempty" yaml:"name,omitempty"`
 	Noise float64 `json:"noise,omitempty" yaml:"noise,omitempty"`
+	// File, for a table lab, is the CSV of measured results it answers
+	// from, relative to the campaign file.
+	File string `json:"file,omitempty" yaml:"file,omitempty"`
+	// Columns, for a table lab, maps a parameter, objective or outcome to
+	// the column that holds it when the names differ.
+	Columns map[string]string `json:"columns,omitempty" yaml:"columns,omitempty"`
 }
 
-// LabKinds lists the kinds of lab a spec may name. Only twin runs
-// experiments in this release; the others are reserved for the server,
-// agents and compute backends.
-var LabKinds = []string{"twin"}
+// LabKinds lists the kinds of lab a spec may name: "twin", a built-in
+// simulator, and "table", which answers from a CSV of measured results.
+var LabKinds = []string{"twin", "table"}
+
+// MaxObjectives is the most objectives a campaign may optimize together.
+const MaxObjectives = 3
 
 // Strategies lists the proposal strategies a spec may name. "gp" is
 // Bayesian optimization with a Gaussian process; "random" and "sobol" are
@@ -236,6 +294,9 @@ func (s *Spec) Validate() []FieldError {
 			if len(p.Choices) == 0 {
 				add(f+".choices", "a categorical parameter needs at least one choice")
 			}
+			if d := p.Descriptors; d != nil {
+				validateDescriptors(add, f+".descriptors", d, len(p.Choices))
+			}
 			seen := map[string]bool{}
 			for j, c := range p.Choices {
 				if seen[c] {
@@ -263,6 +324,9 @@ func (s *Spec) Validate() []FieldError {
 		if p.Log && p.Kind != Continuous {
 			add(f+".log", "log scale applies to continuous parameters only")
 		}
+		if p.Descriptors != nil && p.Kind != Categorical {
+			add(f+".descriptors", "descriptors apply to categorical parameters only")
+		}
 	}
 	if len(s.Objectives) == 0 {
 		add("objectives", "at least one objective is required")
@@ -285,9 +349,30 @@ func (s *Spec) Validate() []FieldError {
 		if o.Goal != nil && (math.IsNaN(*o.Goal) || math.IsInf(*o.Goal, 0)) {
 			add(f+".goal", "goal must be finite")
 		}
+		if o.Reference != nil && (math.IsNaN(*o.Reference) || math.IsInf(*o.Reference, 0)) {
+			add(f+".reference", "reference must be finite")
+		}
 	}
-	if len(s.Objectives) > 1 {
-		add("objectives", "several objectives are not supported yet: this release optimizes one")
+	if len(s.Objectives) > MaxObjectives {
+		add("objectives", "at most %d objectives can be optimized together, got %d", MaxObjectives, len(s.Objectives))
+	}
+	for i, o := range s.Outcomes {
+		f := fmt.Sprintf("outcomes[%d]", i)
+		if o.Name == "" {
+			add(f+".name", "is required")
+		} else if prev, ok := onames[o.Name]; ok {
+			add(f+".name", "%q is already declared at %s", o.Name, prev)
+		} else if _, ok := names[o.Name]; ok {
+			add(f+".name", "outcome %q has the name of a parameter", o.Name)
+		} else {
+			onames[o.Name] = f
+		}
+	}
+	for i, c := range s.Constraints {
+		s.validateConstraint(add, fmt.Sprintf("constraints[%d]", i), c, onames)
+	}
+	if s.Stop.NoImprovement != nil && len(s.Objectives) > 1 {
+		add("stop.no_improvement", "applies to campaigns with one objective")
 	}
 	if s.Budget.MaxExperiments <= 0 {
 		add("budget.max_experiments", "must be positive, got %d", s.Budget.MaxExperiments)
@@ -317,8 +402,28 @@ func (s *Spec) Validate() []FieldError {
 	if !contains(LabKinds, s.Lab.Kind) {
 		add("lab.kind", "unknown lab kind %q (want one of %s)", s.Lab.Kind, strings.Join(LabKinds, ", "))
 	}
-	if s.Lab.Name == "" {
-		add("lab.name", "is required")
+	switch s.Lab.Kind {
+	case "twin":
+		if s.Lab.Name == "" {
+			add("lab.name", "is required")
+		}
+		if s.Lab.File != "" {
+			add("lab.file", "applies to a table lab only")
+		}
+	case "table":
+		if s.Lab.File == "" {
+			add("lab.file", "a table lab needs the CSV file of results it answers from")
+		}
+		if s.Lab.Noise != 0 {
+			add("lab.noise", "applies to a twin only")
+		}
+	}
+	for k := range s.Lab.Columns {
+		if _, ok := names[k]; !ok {
+			if _, ok := onames[k]; !ok {
+				add("lab.columns", "%q is not a parameter, objective or outcome", k)
+			}
+		}
 	}
 	if math.IsNaN(s.Lab.Noise) || math.IsInf(s.Lab.Noise, 0) {
 		add("lab.noise", "must be finite")
@@ -326,6 +431,105 @@ func (s *Spec) Validate() []FieldError {
 		add("lab.noise", "must not be negative")
 	}
 	return errs
+}
+
+// validateConstraint checks that c names either only continuous or
+// integer parameters on a linear scale (a parameter constraint) or exactly
+// one objective or outcome (an outcome constraint).
+func (s *Spec) validateConstraint(add func(string, string, ...any), f string, c Constraint, outcomes map[string]string) {
+	if len(c.Terms) == 0 || (c.Op != "<=" && c.Op != ">=") {
+		add(f, "is not a constraint")
+		return
+	}
+	if len(c.Terms) == 1 {
+		if _, ok := outcomes[c.Terms[0].Name]; ok {
+			return
+		}
+	}
+	for _, t := range c.Terms {
+		p := s.Parameter(t.Name)
+		switch {
+		case p == nil:
+			if _, ok := outcomes[t.Name]; ok {
+				add(f, "an outcome constraint names one objective or outcome alone, not with %s", strings.Join(c.Names(), ", "))
+			} else {
+				add(f, "%q is not a parameter, objective or outcome", t.Name)
+			}
+			return
+		case p.Kind != Continuous && p.Kind != Integer:
+			add(f, "parameter %q is %s; constraints take continuous and integer parameters", t.Name, p.Kind)
+			return
+		case p.Log:
+			add(f, "parameter %q is on a log scale; a linear constraint needs a linear one", t.Name)
+			return
+		}
+	}
+}
+
+// Parameter returns the parameter called name, or nil.
+func (s *Spec) Parameter(name string) *Parameter {
+	for i := range s.Parameters {
+		if s.Parameters[i].Name == name {
+			return &s.Parameters[i]
+		}
+	}
+	return nil
+}
+
+// LinearConstraints returns the constraints on parameters.
+func (s *Spec) LinearConstraints() []Constraint {
+	var out []Constraint
+	for _, c := range s.Constraints {
+		if !s.IsOutcomeConstraint(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// OutcomeConstraints returns the constraints on measured outcomes.
+func (s *Spec) OutcomeConstraints() []Constraint {
+	var out []Constraint
+	for _, c := range s.Constraints {
+		if s.IsOutcomeConstraint(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// IsOutcomeConstraint reports whether c constrains a measured outcome
+// rather than parameters.
+func (s *Spec) IsOutcomeConstraint(c Constraint) bool {
+	return len(c.Terms) == 1 && s.Parameter(c.Terms[0].Name) == nil
+}
+
+func validateDescriptors(add func(string, string, ...any), f string, d *Descriptors, choices int) {
+	if d.File == "" && d.Values == nil {
+		add(f+".file", "is required")
+	}
+	if d.Reduce < -1 {
+		add(f+".reduce", "want a number of components, 0 for automatic or -1 for none, got %d", d.Reduce)
+	}
+	if d.Values == nil {
+		return
+	}
+	if len(d.Values) != choices {
+		add(f, "%d rows of descriptors for %d choices", len(d.Values), choices)
+		return
+	}
+	for i, row := range d.Values {
+		if len(row) != len(d.Names) {
+			add(f, "row %d has %d descriptors, want %d", i, len(row), len(d.Names))
+			return
+		}
+		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				add(f, "descriptor %s of choice %d is %g", d.Names[j], i, v)
+				return
+			}
+		}
+	}
 }
 
 func contains(list []string, s string) bool {

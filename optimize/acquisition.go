@@ -1,223 +1,148 @@
 package optimize
 
 import (
-	"cmp"
 	"math"
-	"math/rand/v2"
-	"runtime"
-	"slices"
-	"sync"
-
-	"gonum.org/v1/gonum/optimize"
 )
 
-// Acquisition is log expected improvement of a GP over an incumbent, for
-// maximization, in the GP's standardized units.
-type Acquisition struct {
+// An Acquisition scores candidate points of the encoded space; proposals
+// maximize it. Every acquisition here is on a log scale, so that it keeps
+// a useful gradient where the improvement it measures is vanishingly
+// small. Acquisitions are safe for concurrent use.
+type Acquisition interface {
+	// Value returns the acquisition at x.
+	Value(x []float64) float64
+	// ValueGrad returns the acquisition at x and writes its gradient.
+	ValueGrad(x, grad []float64) float64
+}
+
+// posterior is a GP's standardized mean and variance at a point with their
+// gradients.
+type posterior struct {
+	m, v    float64
+	dm, dv  []float64
+	gp      *GP
+	scratch []float64
+}
+
+func newPosterior(g *GP, d int) *posterior {
+	return &posterior{gp: g, dm: make([]float64, d), dv: make([]float64, d), scratch: make([]float64, 2*g.Len())}
+}
+
+func (p *posterior) at(x []float64, withGrad bool) {
+	if withGrad {
+		p.m, p.v = p.gp.predict(x, p.dm, p.dv, p.scratch)
+	} else {
+		p.m, p.v = p.gp.predict(x, nil, nil, p.scratch)
+	}
+}
+
+// LogEI is log expected improvement of a GP over an incumbent.
+type LogEI struct {
 	GP   *GP
-	Best float64 // standardized incumbent
+	Best float64 // incumbent in standardized units
 }
 
 // NewLogEI returns the LogEI acquisition of g over the incumbent best,
 // given in the original output units.
-func NewLogEI(g *GP, best float64) *Acquisition {
-	return &Acquisition{GP: g, Best: (best - g.yMean) / g.yStd}
+func NewLogEI(g *GP, best float64) *LogEI {
+	return &LogEI{GP: g, Best: (best - g.yMean) / g.yStd}
 }
 
-// Value returns the acquisition value at x.
-func (a *Acquisition) Value(x []float64) float64 {
+// Value implements Acquisition.
+func (a *LogEI) Value(x []float64) float64 {
 	m, v := a.GP.predict(x, nil, nil, nil)
-	return LogEI(m, math.Sqrt(v), a.Best)
+	return logEI(m, math.Sqrt(v), a.Best)
 }
 
-// valueGrad returns the acquisition value at x and writes its gradient.
-func (a *Acquisition) valueGrad(x, grad, dm, dv, work []float64) float64 {
-	m, v := a.GP.predict(x, dm, dv, work)
-	sd := math.Sqrt(v)
-	z := (m - a.Best) / sd
+// ValueGrad implements Acquisition.
+func (a *LogEI) ValueGrad(x, grad []float64) float64 {
+	p := newPosterior(a.GP, len(x))
+	p.at(x, true)
+	sd := math.Sqrt(p.v)
+	z := (p.m - a.Best) / sd
 	dl := dLogH(z)
 	for j := range x {
-		dsd := dv[j] / (2 * sd)
-		dz := dm[j]/sd - z*dsd/sd
+		dsd := p.dv[j] / (2 * sd)
+		dz := p.dm[j]/sd - z*dsd/sd
 		grad[j] = dl*dz + dsd/sd
 	}
 	return logH(z) + math.Log(sd)
 }
 
-// MaximizeOptions controls acquisition optimization.
-type MaximizeOptions struct {
-	// RawSamples is the number of quasi-random points scored to pick the
-	// starts; Restarts is the number of gradient ascents.
-	RawSamples int
-	Restarts   int
-	// Around are points (typically the best observed) near which extra
-	// raw samples are drawn, so that the optimizer can refine an optimum
-	// as well as explore.
-	Around [][]float64
-	// Fixed marks coordinates the gradient ascent leaves alone (one-hot
-	// encoded categories); nil means none.
-	Fixed []bool
-	// Blocks lists the coordinates of each one-hot block. After each
-	// ascent, a local search tries every choice of every block in turn,
-	// re-running the ascent when a choice improves the value.
-	Blocks [][]int
-	Seed   uint64
+func logEI(m, sd, best float64) float64 { return logH((m-best)/sd) + math.Log(sd) }
+
+// LogPoF is the log probability that an outcome modelled by a GP meets a
+// bound: log Φ((b − μ)/σ) for an upper bound, log Φ((μ − b)/σ) for a
+// lower one.
+type LogPoF struct {
+	GP    *GP
+	Bound float64 // standardized
+	Upper bool
 }
 
-// Candidate is a point and its acquisition value.
-type Candidate struct {
-	X     []float64
-	Value float64
+// NewLogPoF returns the log probability of feasibility of the constraint
+// value ≤ bound (upper) or value ≥ bound, bound in original units.
+func NewLogPoF(g *GP, bound float64, upper bool) *LogPoF {
+	return &LogPoF{GP: g, Bound: (bound - g.yMean) / g.yStd, Upper: upper}
 }
 
-// Maximize maximizes the acquisition over the unit cube: it scores raw
-// samples (a scrambled Sobol sequence plus perturbations of opts.Around),
-// then runs bounded L-BFGS ascents from the best of them. sample, if
-// non-nil, maps a point of the unit cube to a valid encoded point (it
-// projects one-hot blocks); it is applied to raw samples only. It returns
-// the candidates sorted from best to worst, one per ascent.
-func (a *Acquisition) Maximize(d int, sample func([]float64), opts MaximizeOptions) []Candidate {
-	rng := rand.New(rand.NewPCG(opts.Seed, 0xda3e39cb94b95bdb))
-	raw := make([][]float64, 0, opts.RawSamples+len(opts.Around)*32)
-	sob, err := NewSobol(d, opts.Seed)
-	if err == nil {
-		raw = append(raw, sob.Sample(opts.RawSamples)...)
-	}
-	for _, c := range opts.Around {
-		for i := range 32 {
-			scale := 0.1
-			if i%2 == 1 {
-				scale = 0.01
-			}
-			p := make([]float64, d)
-			for j := range p {
-				p[j] = c[j]
-				if opts.Fixed == nil || !opts.Fixed[j] {
-					p[j] = clamp(c[j]+scale*rng.NormFloat64(), 0, 1)
-				}
-			}
-			raw = append(raw, p)
-		}
-	}
-	if sample != nil {
-		for _, p := range raw {
-			sample(p)
-		}
-	}
-	scored := make([]Candidate, len(raw))
-	parallel(len(raw), func(i int) {
-		scored[i] = Candidate{X: raw[i], Value: a.Value(raw[i])}
-	})
-	slices.SortStableFunc(scored, func(p, q Candidate) int { return cmp.Compare(q.Value, p.Value) })
-	starts := scored[:min(opts.Restarts, len(scored))]
-
-	out := make([]Candidate, len(starts))
-	parallel(len(starts), func(i int) {
-		out[i] = a.localSearch(a.ascend(starts[i], opts.Fixed), opts.Fixed, opts.Blocks)
-	})
-	slices.SortStableFunc(out, func(p, q Candidate) int { return cmp.Compare(q.Value, p.Value) })
-	return out
+// Value implements Acquisition.
+func (a *LogPoF) Value(x []float64) float64 {
+	m, v := a.GP.predict(x, nil, nil, nil)
+	return logPhi(a.z(m, math.Sqrt(v)))
 }
 
-// ascend runs L-BFGS on the acquisition from start within the unit cube.
-// The box is handled by the change of variables x = (1 + sin u)/2, which
-// keeps every iterate feasible and lets optima on the boundary be reached.
-func (a *Acquisition) ascend(start Candidate, fixed []bool) Candidate {
-	d := len(start.X)
-	var free []int
-	for j := range d {
-		if fixed == nil || !fixed[j] {
-			free = append(free, j)
-		}
+func (a *LogPoF) z(m, sd float64) float64 {
+	if a.Upper {
+		return (a.Bound - m) / sd
 	}
-	if len(free) == 0 {
-		return start
-	}
-	x := append([]float64(nil), start.X...)
-	u0 := make([]float64, len(free))
-	for k, j := range free {
-		u0[k] = math.Asin(clamp(2*x[j]-1, -1, 1))
-	}
-	n := a.GP.Len()
-	grad, dm, dv, work := make([]float64, d), make([]float64, d), make([]float64, d), make([]float64, 2*n)
-	toX := func(u []float64) {
-		for k, j := range free {
-			x[j] = (1 + math.Sin(u[k])) / 2
-		}
-	}
-	var lastU []float64
-	var lastF float64
-	lastG := make([]float64, len(free))
-	eval := func(u []float64) {
-		if lastU != nil && equal(u, lastU) {
-			return
-		}
-		toX(u)
-		v := a.valueGrad(x, grad, dm, dv, work)
-		lastF = -v
-		for k, j := range free {
-			lastG[k] = -grad[j] * math.Cos(u[k]) / 2
-		}
-		if math.IsNaN(lastF) {
-			lastF = math.Inf(1)
-		}
-		lastU = append(lastU[:0], u...)
-	}
-	p := optimize.Problem{
-		Func: func(u []float64) float64 { eval(u); return lastF },
-		Grad: func(g, u []float64) { eval(u); copy(g, lastG) },
-	}
-	u, f := minimize(p, u0, 100)
-	if math.IsInf(f, 0) || math.IsNaN(f) || -f < start.Value {
-		return start
-	}
-	toX(u)
-	return Candidate{X: x, Value: -f}
+	return (m - a.Bound) / sd
 }
 
-// localSearch improves c by trying every choice of each one-hot block,
-// one block at a time, until no single change helps. It evaluates
-// Σ(choices) points per round rather than the product of all choices, so
-// it scales to spaces far too large to enumerate.
-func (a *Acquisition) localSearch(c Candidate, fixed []bool, blocks [][]int) Candidate {
-	const rounds = 3
-	for range rounds {
-		improved := false
-		for _, block := range blocks {
-			for _, choice := range block {
-				if c.X[choice] == 1 {
-					continue
-				}
-				x := append([]float64(nil), c.X...)
-				for _, j := range block {
-					x[j] = 0
-				}
-				x[choice] = 1
-				if v := a.Value(x); v > c.Value {
-					c, improved = a.ascend(Candidate{X: x, Value: v}, fixed), true
-				}
-			}
-		}
-		if !improved {
-			break
-		}
+// ValueGrad implements Acquisition.
+func (a *LogPoF) ValueGrad(x, grad []float64) float64 {
+	p := newPosterior(a.GP, len(x))
+	p.at(x, true)
+	sd := math.Sqrt(p.v)
+	z := a.z(p.m, sd)
+	lp := logPhi(z)
+	dl := math.Exp(logPhiDensity(z) - lp) // d log Φ / dz
+	sign := 1.0
+	if a.Upper {
+		sign = -1
 	}
-	return c
+	for j := range x {
+		dsd := p.dv[j] / (2 * sd)
+		grad[j] = dl * (sign*p.dm[j]/sd - z*dsd/sd)
+	}
+	return lp
 }
 
-// parallel calls f(0..n-1) on one goroutine per core. Each call writes its
-// own slot, so results do not depend on scheduling.
-func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				f(i)
-			}
-		}()
+// Sum is the sum of acquisitions: on a log scale, the product of an
+// improvement and probabilities of feasibility.
+type Sum []Acquisition
+
+// Value implements Acquisition.
+func (s Sum) Value(x []float64) float64 {
+	var v float64
+	for _, a := range s {
+		v += a.Value(x)
 	}
-	wg.Wait()
+	return v
+}
+
+// ValueGrad implements Acquisition.
+func (s Sum) ValueGrad(x, grad []float64) float64 {
+	for j := range grad {
+		grad[j] = 0
+	}
+	g := make([]float64, len(x))
+	var v float64
+	for _, a := range s {
+		v += a.ValueGrad(x, g)
+		for j := range grad {
+			grad[j] += g[j]
+		}
+	}
+	return v
 }

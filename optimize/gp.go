@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sort"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 )
@@ -86,6 +89,12 @@ type FitOptions struct {
 	// InferNoise fits the noise variance; otherwise the observations are
 	// taken as noiseless and the noise variance is held at MinNoise.
 	InferNoise bool
+	// MaxFitPoints, if positive and below the number of observations,
+	// fits the hyperparameters on a subset of that many — the best third
+	// by y and a seeded random draw of the rest — and then conditions the
+	// GP on all observations. Each likelihood evaluation costs O(n³), so
+	// this bounds the fit at large n; the posterior still uses every point.
+	MaxFitPoints int
 }
 
 // Fit fits a GP to the observations (x in the unit cube, y in any units) by
@@ -103,6 +112,13 @@ func Fit(x [][]float64, y []float64, opts FitOptions) (*GP, error) {
 		ys[i] = (v - mean) / std
 	}
 	obj := &lmlObjective{x: x, y: ys, d: d, fixedNoise: !opts.InferNoise}
+	if opts.MaxFitPoints > 0 && n > opts.MaxFitPoints {
+		idx := fitSubset(ys, opts.MaxFitPoints, opts.Seed)
+		obj.x, obj.y = make([][]float64, len(idx)), make([]float64, len(idx))
+		for k, i := range idx {
+			obj.x[k], obj.y[k] = x[i], ys[i]
+		}
+	}
 
 	starts := [][]float64{priorMode(d)}
 	if opts.Warm != nil && len(opts.Warm.Lengthscales) == d {
@@ -149,6 +165,23 @@ func Fit(x [][]float64, y []float64, opts FitOptions) (*GP, error) {
 		return nil, err
 	}
 	return g, nil
+}
+
+// fitSubset returns k indices of ys: the k/3 largest and a seeded random
+// draw of the others.
+func fitSubset(ys []float64, k int, seed uint64) []int {
+	idx := make([]int, len(ys))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return ys[idx[a]] > ys[idx[b]] })
+	top := k / 3
+	rest := slices.Clone(idx[top:])
+	rng := rand.New(rand.NewPCG(seed, 0x73756273))
+	rng.Shuffle(len(rest), func(a, b int) { rest[a], rest[b] = rest[b], rest[a] })
+	out := append(slices.Clone(idx[:top]), rest[:k-top]...)
+	slices.Sort(out)
+	return out
 }
 
 // NewGP conditions a GP with fixed hyperparameters on observations, with
@@ -245,6 +278,56 @@ func (g *GP) predict(x, dm, dv []float64, work []float64) (float64, float64) {
 		}
 	}
 	return mean, variance
+}
+
+// predictMany returns the standardized posterior variance at x, and the
+// posterior means at x of the GPs that share this one's inputs and
+// hyperparameters but have the weights alphas (K⁻¹y for other y). If dv is
+// non-nil it writes the gradients of the means into dms and of the
+// variance into dv.
+func (g *GP) predictMany(x []float64, alphas [][]float64, ms []float64, dms [][]float64, dv []float64) float64 {
+	n, d := len(g.x), len(x)
+	ks := make([]float64, n)
+	h := g.hyper
+	for i, xi := range g.x {
+		r := scaledDist(x, xi, h.Lengthscales)
+		ks[i] = h.Signal * (1 + sqrt5*r + 5*r*r/3) * math.Exp(-sqrt5*r)
+	}
+	for s, a := range alphas {
+		ms[s] = floats.Dot(ks, a)
+	}
+	w := append([]float64(nil), ks...)
+	vv := mat.NewVecDense(n, w)
+	if err := solveLower(&g.chol, vv); err != nil {
+		return h.Signal
+	}
+	variance := math.Max(h.Signal-mat.Dot(vv, vv), 1e-12)
+	if dv == nil {
+		return variance
+	}
+	if err := solveUpper(&g.chol, vv); err != nil {
+		return variance
+	}
+	for j := range d {
+		dv[j] = 0
+		for s := range dms {
+			dms[s][j] = 0
+		}
+	}
+	dk := make([]float64, d)
+	for i, xi := range g.x {
+		r := scaledDist(x, xi, h.Lengthscales)
+		c := -h.Signal * 5.0 / 3.0 * (1 + sqrt5*r) * math.Exp(-sqrt5*r)
+		for j := range d {
+			l := h.Lengthscales[j]
+			dk[j] = c * (x[j] - xi[j]) / (l * l)
+			dv[j] -= 2 * w[i] * dk[j]
+		}
+		for s, a := range alphas {
+			floats.AddScaled(dms[s], a[i], dk)
+		}
+	}
+	return variance
 }
 
 // Condition returns a GP with the same hyperparameters and standardization

@@ -1,6 +1,7 @@
 package optimize
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -50,6 +51,35 @@ func TestLMLGradient(t *testing.T) {
 	}
 }
 
+// checkGradient compares an acquisition's gradient with central finite
+// differences at random points.
+func checkGradient(t *testing.T, name string, a Acquisition, d int, seed uint64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 5))
+	for range 5 {
+		p := make([]float64, d)
+		for j := range p {
+			p[j] = 0.05 + 0.9*rng.Float64()
+		}
+		grad := make([]float64, d)
+		v := a.ValueGrad(p, grad)
+		if w := a.Value(p); math.Abs(v-w) > 1e-9*math.Max(1, math.Abs(w)) {
+			t.Errorf("%s: ValueGrad %g, Value %g", name, v, w)
+		}
+		for j := range p {
+			const h = 1e-6
+			pp := append([]float64(nil), p...)
+			pm := append([]float64(nil), p...)
+			pp[j] += h
+			pm[j] -= h
+			num := (a.Value(pp) - a.Value(pm)) / (2 * h)
+			if math.Abs(num-grad[j]) > 1e-3*math.Max(1, math.Abs(num)) {
+				t.Errorf("%s x=%v: ∂/∂x%d = %g, finite difference %g", name, p, j, grad[j], num)
+			}
+		}
+	}
+}
+
 func TestAcquisitionGradient(t *testing.T) {
 	x, y := randomData(30, 4, 3)
 	g, err := Fit(x, y, FitOptions{Restarts: 1, Seed: 1})
@@ -61,24 +91,43 @@ func TestAcquisitionGradient(t *testing.T) {
 		best = math.Max(best, v)
 	}
 	for _, shift := range []float64{0, 2, 20} { // shift pushes z far negative
-		a := NewLogEI(g, best+shift)
-		rng := rand.New(rand.NewPCG(5, 5))
-		for range 5 {
-			p := []float64{rng.Float64(), rng.Float64(), rng.Float64(), rng.Float64()}
-			grad, dm, dv := make([]float64, 4), make([]float64, 4), make([]float64, 4)
-			a.valueGrad(p, grad, dm, dv, nil)
-			for j := range p {
-				const h = 1e-6
-				pp := append([]float64(nil), p...)
-				pm := append([]float64(nil), p...)
-				pp[j] += h
-				pm[j] -= h
-				num := (a.Value(pp) - a.Value(pm)) / (2 * h)
-				if math.Abs(num-grad[j]) > 1e-3*math.Max(1, math.Abs(num)) {
-					t.Errorf("shift %g x=%v: ∂/∂x%d = %g, finite difference %g", shift, p, j, grad[j], num)
-				}
-			}
-		}
+		checkGradient(t, fmt.Sprintf("LogEI shift %g", shift), NewLogEI(g, best+shift), 4, 7)
+	}
+	for _, bound := range []float64{-5, 0, 5} {
+		checkGradient(t, fmt.Sprintf("LogPoF ≤ %g", bound), NewLogPoF(g, bound, true), 4, 8)
+		checkGradient(t, fmt.Sprintf("LogPoF ≥ %g", bound), NewLogPoF(g, bound, false), 4, 9)
+	}
+	noisy, err := Fit(x, y, FitOptions{Restarts: 1, Seed: 1, InferNoise: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nei, err := NewLogNEI(noisy, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGradient(t, "LogNEI", nei, 4, 10)
+
+	_, y2 := randomData(30, 4, 4)
+	g2, err := Fit(x, y2, FitOptions{Restarts: 1, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts := make([][]float64, len(y))
+	for i := range y {
+		pts[i] = []float64{y[i], y2[i]}
+	}
+	var front [][]float64
+	for _, i := range ParetoFront(pts) {
+		front = append(front, pts[i])
+	}
+	ref := inferReference(pts)
+	checkGradient(t, "LogEHVI", NewLogEHVI([]*GP{g, g2}, front, ref), 4, 11)
+	// Far beyond the front the improvement underflows, but its log and
+	// gradient stay finite.
+	far := NewLogEHVI([]*GP{g, g2}, [][]float64{{1e3, 1e3}}, ref)
+	grad := make([]float64, 4)
+	if v := far.ValueGrad([]float64{0.5, 0.5, 0.5, 0.5}, grad); math.IsInf(v, 0) || math.IsNaN(v) {
+		t.Errorf("LogEHVI far from the front = %g", v)
 	}
 }
 

@@ -12,15 +12,12 @@ var (
 	erfcxCutoff = 25.0
 )
 
-// LogEI returns log expected improvement over best for a posterior mean
+// logEI above is log expected improvement over best for a posterior mean
 // and standard deviation, for maximization. It is computed as
 // log h(z) + log σ with z = (mean − best)/σ and h(z) = φ(z) + zΦ(z), stable
 // for any z (Ament et al. 2023, "Unexpected improvements to expected
 // improvement"), so that the acquisition keeps a useful gradient far from
 // the incumbent where plain EI underflows to zero.
-func LogEI(mean, sd, best float64) float64 {
-	return logH((mean-best)/sd) + math.Log(sd)
-}
 
 // logH returns log(φ(z) + zΦ(z)).
 func logH(z float64) float64 {
@@ -66,4 +63,31 @@ func log1mexp(x float64) float64 {
 		return math.Log(-math.Expm1(x))
 	}
 	return math.Log1p(-math.Exp(x))
+}
+
+// logPhi returns log Φ(z), accurate far into the lower tail.
+func logPhi(z float64) float64 {
+	if z > -5 {
+		return math.Log(bigPhi(z))
+	}
+	return -z*z/2 - logSqrt2Pi + logSqrtPi2 + math.Log(erfcx(-z*invSqrt2))
+}
+
+// logPhiDensity returns log φ(z).
+func logPhiDensity(z float64) float64 { return -z*z/2 - logSqrt2Pi }
+
+// logSumExp returns log Σ exp(v).
+func logSumExp(v []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		m = math.Max(m, x)
+	}
+	if math.IsInf(m, 0) {
+		return m
+	}
+	var s float64
+	for _, x := range v {
+		s += math.Exp(x - m)
+	}
+	return m + math.Log(s)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"tycho"
@@ -48,13 +49,18 @@ func (s *Strategy) Suggest(ctx context.Context, req *tycho.SuggestRequest) (*tyc
 	switch spec.Strategy {
 	case "random":
 		rng := rand.New(rand.NewPCG(req.Seed, 0x2545f4914f6cdd1d))
-		out := make([]tycho.Params, req.N)
+		out := make([]tycho.Params, 0, req.N)
 		u := make([]float64, space.Dims())
-		for i := range out {
+		for tries := 0; len(out) < req.N; tries++ {
+			if tries > maxDraws*req.N {
+				return nil, tycho.Errorf(tycho.EINVALID, "the parameter constraints leave no feasible point in %d random draws", tries)
+			}
 			for j := range u {
 				u[j] = rng.Float64()
 			}
-			out[i] = space.FromUnit(u)
+			if p := space.FromUnit(u); space.FeasibleParams(p) {
+				out = append(out, p)
+			}
 		}
 		return &tycho.Suggestion{Params: out, Generation: tycho.Generation{Strategy: "random", Seed: req.Seed}}, nil
 	case "sobol":
@@ -69,29 +75,21 @@ func (s *Strategy) Suggest(ctx context.Context, req *tycho.SuggestRequest) (*tyc
 	return nil, tycho.Errorf(tycho.EINVALID, "unknown strategy %q", spec.Strategy)
 }
 
+// maxFitPoints bounds the observations the hyperparameters are fitted on
+// (see FitOptions.MaxFitPoints).
+const maxFitPoints = 300
+
+// enumerateLimit is the largest purely categorical space scored
+// exhaustively.
+const enumerateLimit = 20000
+
 func (s *Strategy) suggestGP(ctx context.Context, req *tycho.SuggestRequest, space *Space, seen int) (*tycho.Suggestion, error) {
 	spec := req.Spec
-	obj := spec.Objectives[0]
-	// The GP maximizes; a minimized objective is negated.
-	sign := 1.0
-	if obj.Direction == tycho.Minimize {
-		sign = -1
+	obs, err := observe(spec, space, req)
+	if err != nil {
+		return nil, err
 	}
-	var x [][]float64
-	var y []float64
-	for _, e := range req.Completed {
-		v, ok := e.Result.Objectives[obj.Name]
-		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
-			continue
-		}
-		p, err := space.Encode(e.Params)
-		if err != nil {
-			return nil, tycho.Errorf(tycho.EINVALID, "experiment %d: %v", e.Seq, err)
-		}
-		x = append(x, p)
-		y = append(y, sign*v)
-	}
-	if seen < spec.InitialDesign || len(x) < 2 {
+	if seen < spec.InitialDesign || obs.count() < 2 {
 		out, err := sobolParams(space, spec.Seed, seen, req.N)
 		if err != nil {
 			return nil, err
@@ -101,44 +99,29 @@ func (s *Strategy) suggestGP(ctx context.Context, req *tycho.SuggestRequest, spa
 
 	opts := s.Options.withDefaults(space.Width())
 	start := time.Now()
-	// Noise is inferred only where the lab declares its measurements
-	// noisy; otherwise the GP interpolates, which is what lets it refine
-	// an optimum to many digits.
-	gp, err := Fit(x, y, FitOptions{Restarts: opts.FitRestarts, Seed: req.Seed, InferNoise: spec.Lab.Noise > 0})
+	m, err := fitModels(ctx, spec, obs, opts, req.Seed)
 	if err != nil {
-		return nil, fmt.Errorf("suggest: %w", err)
-	}
-	fitTime := time.Since(start)
-	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	fitTime := time.Since(start)
 
-	best := y[0]
-	for _, v := range y {
-		best = math.Max(best, v)
-	}
-	taken := append([][]float64(nil), x...)
+	taken := slices.Clone(obs.all)
 	// Pending experiments enter as fantasies at the posterior mean (the
 	// Kriging believer), so new proposals avoid them.
-	var fx [][]float64
-	var fy []float64
+	var pending [][]float64
 	for _, e := range req.Pending {
 		p, err := space.Encode(e.Params)
 		if err != nil {
 			return nil, tycho.Errorf(tycho.EINVALID, "experiment %d: %v", e.Seq, err)
 		}
-		m, _ := gp.Predict(p)
-		fx, fy = append(fx, p), append(fy, m)
+		pending = append(pending, p)
 		taken = append(taken, p)
 	}
-	cond := gp
-	if len(fx) > 0 {
-		if cond, err = gp.Condition(fx, fy); err != nil {
-			return nil, fmt.Errorf("suggest: %w", err)
-		}
+	cur, err := m.fantasize(pending)
+	if err != nil {
+		return nil, fmt.Errorf("suggest: %w", err)
 	}
 
-	around := topPoints(x, y, 3)
 	var params []tycho.Params
 	var acq []float64
 	start = time.Now()
@@ -146,19 +129,21 @@ func (s *Strategy) suggestGP(ctx context.Context, req *tycho.SuggestRequest, spa
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		a := NewLogEI(cond, best)
-		cands := a.Maximize(space.Width(), space.Project, MaximizeOptions{
+		a, err := cur.acquisition(spec, obs, req.Seed+uint64(i))
+		if err != nil {
+			return nil, fmt.Errorf("suggest: %w", err)
+		}
+		cands := Maximize(a, space, MaximizeOptions{
 			RawSamples: opts.RawSamples,
 			Restarts:   opts.Restarts,
-			Around:     around,
-			Fixed:      space.Categorical(),
-			Blocks:     space.Blocks(),
+			Around:     cur.around(obs),
+			Enumerate:  enumerateLimit,
 			Seed:       req.Seed + uint64(i)*0x9e3779b97f4a7c15,
 		})
 		p, v, ok := firstNew(space, cands, taken)
 		if !ok {
-			// Every ascent landed on a point already taken: fall back to
-			// the Sobol sequence rather than repeat an experiment.
+			// Every candidate is a point already taken: fall back to the
+			// Sobol sequence rather than repeat an experiment.
 			sp, err := sobolParams(space, req.Seed, seen+i, 1)
 			if err != nil {
 				return nil, err
@@ -172,8 +157,7 @@ func (s *Strategy) suggestGP(ctx context.Context, req *tycho.SuggestRequest, spa
 		params, acq = append(params, p), append(acq, v)
 		taken = append(taken, enc)
 		if i+1 < req.N {
-			m, _ := cond.Predict(enc)
-			if cond, err = cond.Condition([][]float64{enc}, []float64{m}); err != nil {
+			if cur, err = cur.fantasize([][]float64{enc}); err != nil {
 				return nil, fmt.Errorf("suggest: %w", err)
 			}
 		}
@@ -183,9 +167,9 @@ func (s *Strategy) suggestGP(ctx context.Context, req *tycho.SuggestRequest, spa
 		Generation: tycho.Generation{
 			Strategy:     "gp",
 			Seed:         req.Seed,
-			Observations: len(x),
+			Observations: obs.count(),
 			Pending:      len(req.Pending),
-			Model:        modelRecord(gp, space),
+			Model:        m.record(spec, space),
 			Acquisition:  acq,
 			FitTime:      fitTime,
 			ProposeTime:  time.Since(start),
@@ -199,7 +183,7 @@ func firstNew(space *Space, cands []Candidate, taken [][]float64) (tycho.Params,
 	for _, c := range cands {
 		p := space.Decode(c.X)
 		enc, err := space.Encode(p)
-		if err != nil {
+		if err != nil || !space.Feasible(enc) {
 			continue
 		}
 		if !near(enc, taken) {
@@ -222,24 +206,33 @@ func near(x []float64, set [][]float64) bool {
 	return false
 }
 
-// sobolParams returns points skip+1 … skip+n of the campaign's scrambled
-// Sobol sequence.
+// sobolParams returns the feasible points skip+1 … skip+n of the
+// campaign's scrambled Sobol sequence.
 func sobolParams(space *Space, seed uint64, skip, n int) ([]tycho.Params, error) {
 	sob, err := NewSobol(max(space.Dims(), 1), seed)
 	if err != nil {
 		return nil, fmt.Errorf("sobol design: %w", err)
 	}
 	u := make([]float64, max(space.Dims(), 1))
-	for range skip {
+	out := make([]tycho.Params, 0, n)
+	for tries, feasible := 0, 0; len(out) < n; tries++ {
+		if tries > maxDraws*(skip+n) {
+			return nil, tycho.Errorf(tycho.EINVALID, "the parameter constraints leave no feasible point in %d quasi-random draws", tries)
+		}
 		sob.Next(u)
-	}
-	out := make([]tycho.Params, n)
-	for i := range out {
-		sob.Next(u)
-		out[i] = space.FromUnit(u)
+		p := space.FromUnit(u)
+		if !space.FeasibleParams(p) {
+			continue
+		}
+		if feasible++; feasible > skip {
+			out = append(out, p)
+		}
 	}
 	return out, nil
 }
+
+// maxDraws bounds the draws per feasible point sampling may take.
+const maxDraws = 10000
 
 // topPoints returns the k points with the largest y.
 func topPoints(x [][]float64, y []float64, k int) [][]float64 {
@@ -259,22 +252,4 @@ func topPoints(x [][]float64, y []float64, k int) [][]float64 {
 		out = append(out, x[i])
 	}
 	return out
-}
-
-func modelRecord(g *GP, space *Space) map[string]any {
-	h := g.Hyper()
-	ls := map[string]any{}
-	for i, n := range space.Names() {
-		ls[n] = h.Lengthscales[i]
-	}
-	mean, std := g.Standardization()
-	return map[string]any{
-		"kernel":                  "matern52-ard",
-		"lengthscales":            ls,
-		"signal_variance":         h.Signal,
-		"noise_variance":          h.Noise,
-		"log_marginal_likelihood": g.LogMarginalLikelihood(),
-		"y_mean":                  mean,
-		"y_std":                   std,
-	}
 }

@@ -99,7 +99,8 @@ func (d *decoder) lineOf(field string) int {
 }
 
 var (
-	durationType = reflect.TypeFor[tycho.Duration]()
+	durationType   = reflect.TypeFor[tycho.Duration]()
+	constraintType = reflect.TypeFor[tycho.Constraint]()
 )
 
 // value decodes n into v. inList is set for list items, where an empty
@@ -125,8 +126,8 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string, inList bool)
 
 	t := v.Type()
 	switch {
-	case t == durationType:
-		d.duration(n, v, path)
+	case t == durationType || t == constraintType:
+		d.text(n, v, path)
 	case t.Kind() == reflect.Pointer:
 		if v.IsNil() {
 			v.Set(reflect.New(t.Elem()))
@@ -136,6 +137,8 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string, inList bool)
 		d.mapping(n, v, path)
 	case t.Kind() == reflect.Slice:
 		d.list(n, v, path)
+	case t.Kind() == reflect.Map:
+		d.dict(n, v, path)
 	case t.Kind() == reflect.Interface:
 		d.anyValue(n, v, path)
 	default:
@@ -334,14 +337,33 @@ func wholeNumber(n *yaml.Node, v reflect.Value) bool {
 	return false
 }
 
-// duration decodes a duration such as "90s".
-func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
+// text decodes a value written as text, such as the duration "90s" or the
+// constraint "x1 + x2 <= 1".
+func (d *decoder) text(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.ScalarNode {
 		d.fail(n, path, "want %s, got %s", want(v.Type()), describe(n))
 		return
 	}
 	if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
-		d.fail(n, path, "%v", err)
+		d.fail(n, path, "%s", message(err))
+	}
+}
+
+// dict decodes a mapping of text keys into a map.
+func (d *decoder) dict(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "want %s, got %s", want(v.Type()), describe(n))
+		return
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(v.Type()))
+	}
+	for _, f := range d.fields(n, path) {
+		child := join(path, f.key.Value)
+		d.lines[child] = f.key.Line
+		elem := reflect.New(v.Type().Elem()).Elem()
+		d.value(f.value, elem, child, true)
+		v.SetMapIndex(reflect.ValueOf(f.key.Value), elem)
 	}
 }
 
@@ -446,8 +468,11 @@ func yamlName(f reflect.StructField) string {
 
 // want describes the values a Go type accepts, for messages.
 func want(t reflect.Type) string {
-	if t == durationType {
+	switch t {
+	case durationType:
 		return "a duration such as 90s, 30m or 2h"
+	case constraintType:
+		return "a constraint such as \"x1 + x2 <= 1\""
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
@@ -464,7 +489,7 @@ func want(t reflect.Type) string {
 		return "a non-negative whole number"
 	case reflect.Slice:
 		return "a list"
-	case reflect.Struct:
+	case reflect.Struct, reflect.Map:
 		return "a mapping"
 	case reflect.Interface:
 		return "a number, text or a boolean"

@@ -108,6 +108,7 @@ func (p *parser) parse(labs func(*tycho.Spec) error) *tycho.Spec {
 	}
 	d.checkKinds(&s)
 	normalize(&s)
+	p.loadDescriptors(d, &s)
 
 	s.SetDefaults()
 	for _, fe := range s.Validate() {
@@ -117,11 +118,7 @@ func (p *parser) parse(labs func(*tycho.Spec) error) *tycho.Spec {
 	}
 	if len(p.problems) == 0 && labs != nil {
 		if err := labs(&s); err != nil {
-			msg := err.Error()
-			if e := (*tycho.Error)(nil); errors.As(err, &e) {
-				msg = e.Message
-			}
-			p.add(d.lineOf("lab.name"), "lab.name", "%s", msg)
+			p.add(d.lineOf("lab.name"), "lab.name", "%s", message(err))
 		}
 	}
 	return &s

@@ -139,11 +139,11 @@ var badCases = []struct {
 	want string
 }{
 	{"ErrUnknownKey", edit("    bounds: [-5, 10]\n", "    bounds: [-5, 10]\n    colour: red\n"),
-		"bad.yaml:6: parameters[0].colour: unknown field (known: name, kind, bounds, log, choices, value, unit)"},
+		"bad.yaml:6: parameters[0].colour: unknown field (known: name, kind, bounds, log, choices, value, unit, descriptors)"},
 	{"ErrUnknownKeyInFlowMapping", edit("{name: x2, kind:", "{name: x2, colour: red, kind:"),
-		"bad.yaml:6: parameters[1].colour: unknown field (known: name, kind, bounds, log, choices, value, unit)"},
+		"bad.yaml:6: parameters[1].colour: unknown field (known: name, kind, bounds, log, choices, value, unit, descriptors)"},
 	{"ErrUnknownTopLevelKey", good + "budgett: 3\n",
-		"bad.yaml:11: budgett: unknown field (known: name, description, parameters, objectives, budget, batch_size, initial_design, strategy, stop, seed, lab)"},
+		"bad.yaml:11: budgett: unknown field (known: name, description, parameters, objectives, outcomes, constraints, prior_data, budget, batch_size, initial_design, strategy, stop, seed, lab)"},
 	{"ErrBoundsInverted", edit("[0, 15]", "[15, 0]"),
 		"bad.yaml:6: parameters[1].bounds: lower bound 15 is not below upper bound 0"},
 	{"ErrEmptyChoices", edit("  - {name: x2, kind: continuous, bounds: [0, 15]}\n", "  - {name: x2, kind: continuous, bounds: [0, 15]}\n  - name: solvent\n    kind: categorical\n    choices: []\n"),
@@ -151,14 +151,29 @@ var badCases = []struct {
 	{"ErrChoiceTwice", edit("  - {name: x2, kind: continuous, bounds: [0, 15]}\n", "  - {name: x2, kind: continuous, bounds: [0, 15]}\n  - name: solvent\n    kind: categorical\n    choices:\n      - water\n      - water\n"),
 		`bad.yaml:11: parameters[2].choices[1]: choice "water" is listed twice`},
 	{"ErrObjectiveTwice", edit("  - {name: y, direction: minimize}\n", "  - {name: y, direction: minimize}\n  - {name: y, direction: maximize}\n"),
-		"bad.yaml:7: objectives: several objectives are not supported yet: this release optimizes one\n" +
-			`bad.yaml:9: objectives[1].name: objective "y" is already declared at objectives[0]`},
+		`bad.yaml:9: objectives[1].name: objective "y" is already declared at objectives[0]`},
+	{"ErrFourObjectives", edit("  - {name: y, direction: minimize}\n", "  - {name: y, direction: minimize}\n  - {name: a, direction: maximize}\n  - {name: b, direction: maximize}\n  - {name: c, direction: maximize}\n"),
+		"bad.yaml:7: objectives: at most 3 objectives can be optimized together, got 4"},
+	{"ErrConstraintSyntax", good + "constraints: [\"x1 + * x2 <= 1\"]\n",
+		`bad.yaml:11: constraints[0]: constraint "x1 + * x2 <= 1": column 6: want a number or a name, got "* x2 <= 1"`},
+	{"ErrConstraintUnknownName", good + "constraints:\n  - x1 + x3 <= 1\n",
+		`bad.yaml:12: constraints[0]: "x3" is not a parameter, objective or outcome`},
+	{"ErrConstraintMixed", good + "constraints:\n  - x1 + y <= 1\n",
+		"bad.yaml:12: constraints[0]: an outcome constraint names one objective or outcome alone, not with x1, y"},
+	{"ErrConstraintNotText", good + "constraints:\n  - {x1: 1}\n",
+		`bad.yaml:12: constraints[0]: want a constraint such as "x1 + x2 <= 1", got a mapping`},
+	{"ErrDescriptorsOnContinuous", edit("bounds: [-5, 10]", "bounds: [-5, 10]\n    descriptors: {file: d.csv}"),
+		"bad.yaml:6: parameters[0].descriptors: descriptors apply to categorical parameters only"},
+	{"ErrDescriptorsMissingFile", edit("  - {name: x2, kind: continuous, bounds: [0, 15]}\n", "  - {name: x2, kind: continuous, bounds: [0, 15]}\n  - name: solvent\n    kind: categorical\n    descriptors: {file: testdata/nope.csv}\n"),
+		"bad.yaml:9: parameters[2].descriptors: stat testdata/nope.csv: no such file or directory"},
+	{"ErrTableWithoutFile", edit("lab: {kind: twin, name: branin}", "lab: {kind: table}"),
+		"bad.yaml:10: lab.file: a table lab needs the CSV file of results it answers from"},
 	{"ErrUnknownLab", edit("name: branin", "name: nope"),
 		`bad.yaml:10: lab.name: unknown twin "nope"`},
 	{"ErrLabPlainError", edit("lab: {kind: twin, name: branin}", "lab:\n  kind: twin\n  name: plain"),
 		"bad.yaml:12: lab.name: lab is offline"},
 	{"ErrUnknownLabKind", edit("kind: twin", "kind: robot"),
-		`bad.yaml:10: lab.kind: unknown lab kind "robot" (want one of twin)`},
+		`bad.yaml:10: lab.kind: unknown lab kind "robot" (want one of twin, table)`},
 	{"ErrWrongType", edit("max_experiments: 10", "max_experiments: lots"),
 		`bad.yaml:9: budget.max_experiments: want a whole number, got text "lots"`},
 	{"ErrWrongTypeInList", edit("[0, 15]", `[0, "15"]`),
@@ -222,7 +237,7 @@ var badCases = []struct {
 		"bad.yaml:3: unknown anchor 'nope' referenced"},
 	{"ErrSeveral", edit("bounds: [-5, 10]", "bounds: [10, -5]\n    colour: red") + "strategy: bayes\n",
 		"bad.yaml:5: parameters[0].bounds: lower bound 10 is not below upper bound -5\n" +
-			"bad.yaml:6: parameters[0].colour: unknown field (known: name, kind, bounds, log, choices, value, unit)\n" +
+			"bad.yaml:6: parameters[0].colour: unknown field (known: name, kind, bounds, log, choices, value, unit, descriptors)\n" +
 			`bad.yaml:12: strategy: unknown strategy "bayes" (want one of gp, random, sobol)`},
 }
 
