@@ -88,9 +88,10 @@ func Lookup(name string) (*Function, bool) {
 	return f, ok
 }
 
-// Names returns the names of the built-in functions, sorted.
+// Names returns the names of the built-in twins, functions and models,
+// sorted.
 func Names() []string {
-	var out []string
+	out := modelNames()
 	for n := range functions {
 		out = append(out, n)
 	}
