@@ -67,7 +67,7 @@ func TestNewErrors(t *testing.T) {
 		spec *tycho.Spec
 		want string
 	}{
-		{"ErrUnknownTwin", spec("nope", 2, 0, tycho.Minimize), `unknown twin "nope" (built in: ackley, branin, hartmann6, rosenbrock)`},
+		{"ErrUnknownTwin", spec("nope", 2, 0, tycho.Minimize), `unknown twin "nope" (built in: ackley, branin, hartmann6, rosenbrock, snar)`},
 		{"ErrWrongDims", spec("branin", 3, 0, tycho.Minimize), `twin "branin" takes 2 numeric parameters, the campaign declares 3`},
 		{"ErrTooFewDims", spec("rosenbrock", 1, 0, tycho.Minimize), `twin "rosenbrock" takes at least 2 numeric parameters, the campaign declares 1`},
 	} {
