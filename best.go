@@ -1,6 +1,10 @@
 package tycho
 
-import "math"
+import (
+	"fmt"
+	"math"
+	"strings"
+)
 
 // Value returns the value of the spec's first objective in e's result, and
 // false if e has no finite value for it.
@@ -27,4 +31,56 @@ func (s *Spec) Best(exps []*Experiment) *Experiment {
 		}
 	}
 	return best
+}
+
+// StrategyPriorData is the strategy recorded for the generation that
+// holds a campaign's imported prior data.
+const StrategyPriorData = "prior_data"
+
+// IsPrior reports whether e was imported from the spec's prior data rather
+// than proposed: prior data is always generation 1.
+func (s *Spec) IsPrior(e *Experiment) bool { return s.PriorData != "" && e.Generation == 1 }
+
+// GoalReachedBy returns the first completed experiment that meets the goal
+// of every objective that has one, or nil.
+func (s *Spec) GoalReachedBy(exps []*Experiment) *Experiment {
+	goals := 0
+	for _, o := range s.Objectives {
+		if o.Goal != nil {
+			goals++
+		}
+	}
+	if goals == 0 {
+		return nil
+	}
+	for _, e := range exps {
+		if e.State != ExperimentCompleted || e.Result == nil {
+			continue
+		}
+		met := 0
+		for _, o := range s.Objectives {
+			if v, ok := e.Result.Objectives[o.Name]; ok && o.Reached(v) {
+				met++
+			}
+		}
+		if met == goals {
+			return e
+		}
+	}
+	return nil
+}
+
+// Describe returns an experiment's objective values as "name = value"
+// pairs in the spec's order.
+func (s *Spec) Describe(e *Experiment) string {
+	var parts []string
+	for _, o := range s.Objectives {
+		if e.Result == nil {
+			break
+		}
+		if v, ok := e.Result.Objectives[o.Name]; ok {
+			parts = append(parts, fmt.Sprintf("%s = %.6g", o.Name, v))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

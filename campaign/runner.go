@@ -28,6 +28,11 @@ type Runner struct {
 	Logger   *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Prior, if set, returns the earlier results a spec's prior_data
+	// names (see spec.ReadPriorData). The runner imports them as
+	// generation 1 before it proposes anything; they count towards the
+	// model and the stop rules but not against the experiment budget.
+	Prior func(ctx context.Context) ([]*tycho.Experiment, error)
 }
 
 // Progress reports how far a campaign has come.
@@ -70,6 +75,9 @@ func (r *Runner) Run(ctx context.Context, id string) (*tycho.Campaign, error) {
 		_, _ = r.Store.UpdateCampaign(context.WithoutCancel(ctx), c.ID, tycho.CampaignUpdate{Elapsed: &e})
 	}()
 
+	if err := r.importPrior(ctx, c, log); err != nil {
+		return nil, err
+	}
 	for {
 		exps, err := r.Store.ListExperiments(ctx, c.ID)
 		if err != nil {
@@ -104,14 +112,51 @@ func (r *Runner) Run(ctx context.Context, id string) (*tycho.Campaign, error) {
 	}
 }
 
+// importPrior records the campaign's prior data as generation 1, unless a
+// generation exists already, in one transaction.
+func (r *Runner) importPrior(ctx context.Context, c *tycho.Campaign, log *slog.Logger) error {
+	if c.Spec.PriorData == "" {
+		return nil
+	}
+	gens, err := r.Store.ListGenerations(ctx, c.ID)
+	if err != nil || len(gens) > 0 {
+		return err
+	}
+	if r.Prior == nil {
+		return tycho.Errorf(tycho.EINVALID, "campaign %s names prior data %s but no reader was given", c.ID, c.Spec.PriorData)
+	}
+	prior, err := r.Prior(ctx)
+	if err != nil {
+		return err
+	}
+	now := r.now()
+	for _, e := range prior {
+		e.ID, e.CampaignID, e.Generation = NewID("e"), c.ID, 1
+		e.CreatedAt, e.StartedAt, e.FinishedAt = now, now, now
+	}
+	g := &tycho.Generation{CampaignID: c.ID, Index: 1, Strategy: tycho.StrategyPriorData, Observations: len(prior), CreatedAt: now}
+	if err := r.Store.AddGeneration(ctx, g, prior); err != nil {
+		return fmt.Errorf("import prior data: %w", err)
+	}
+	log.Info("imported prior data", "experiments", len(prior))
+	return nil
+}
+
 // propose asks the strategy for the next batch and records it, with its
 // generation, in one transaction.
 func (r *Runner) propose(ctx context.Context, c *tycho.Campaign, exps []*tycho.Experiment, log *slog.Logger) error {
 	spec := &c.Spec
 	req := &tycho.SuggestRequest{Spec: spec}
 	gen := 1
+	if spec.PriorData != "" {
+		gen = 2 // generation 1 holds the prior data
+	}
+	used := 0
 	for _, e := range exps {
 		gen = max(gen, e.Generation+1)
+		if !spec.IsPrior(e) && e.State != tycho.ExperimentAbandoned {
+			used++
+		}
 		switch e.State {
 		case tycho.ExperimentCompleted:
 			req.Completed = append(req.Completed, e)
@@ -122,7 +167,6 @@ func (r *Runner) propose(ctx context.Context, c *tycho.Campaign, exps []*tycho.E
 			req.Pending = append(req.Pending, e)
 		}
 	}
-	used := len(req.Completed) + len(req.Failed) + len(req.Pending)
 	req.N = min(spec.BatchSize, spec.Budget.MaxExperiments-used)
 	req.Seed = GenerationSeed(spec.Seed, gen)
 	s, err := r.Strategy.Suggest(ctx, req)
@@ -205,17 +249,17 @@ func (r *Runner) stopReason(c *tycho.Campaign, exps []*tycho.Experiment, elapsed
 		switch e.State {
 		case tycho.ExperimentCompleted:
 			done = append(done, e)
-			finished++
 		case tycho.ExperimentFailed:
+		default:
+			continue
+		}
+		if !spec.IsPrior(e) {
 			finished++
 		}
 	}
-	obj := &spec.Objectives[0]
 	if spec.Stop.GoalReached != nil && *spec.Stop.GoalReached {
-		if b := spec.Best(done); b != nil {
-			if v, _ := spec.Value(b); obj.Reached(v) {
-				return fmt.Sprintf("goal reached: %s = %.6g at experiment %d", obj.Name, v, b.Seq), true
-			}
+		if e := spec.GoalReachedBy(done); e != nil {
+			return fmt.Sprintf("goal reached at experiment %d: %s", e.Seq, spec.Describe(e)), true
 		}
 	}
 	if rule := spec.Stop.NoImprovement; rule != nil && len(done) > rule.Experiments {
@@ -241,7 +285,7 @@ func (r *Runner) stopReason(c *tycho.Campaign, exps []*tycho.Experiment, elapsed
 func (r *Runner) progress(c *tycho.Campaign, exps []*tycho.Experiment, last string, elapsed time.Duration) Progress {
 	p := Progress{Campaign: c, Total: c.Spec.Budget.MaxExperiments, Elapsed: elapsed, Best: c.Spec.Best(exps)}
 	for _, e := range exps {
-		if e.State == tycho.ExperimentCompleted || e.State == tycho.ExperimentFailed {
+		if (e.State == tycho.ExperimentCompleted || e.State == tycho.ExperimentFailed) && !c.Spec.IsPrior(e) {
 			p.Done++
 		}
 		if e.ID == last {

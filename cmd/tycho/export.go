@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
 	"tycho"
+	"tycho/optimize"
 )
 
 // exportCommand is "tycho export": a campaign's experiments as CSV or JSON.
@@ -38,40 +42,70 @@ func (c *exportCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	w := c.stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return fmt.Errorf("create export file: %w", err)
-		}
-		defer f.Close()
-		w = f
-	}
-	if *format == "json" {
-		err = exportJSON(w, camp, exps)
-	} else {
-		err = exportCSV(w, camp, exps)
-	}
+	a, err := optimize.Analyze(ctx, &camp.Spec, exps)
 	if err != nil {
 		return err
 	}
-	if f, ok := w.(*os.File); ok && *out != "" {
-		return f.Close()
+	return writeOutput(c.stdout, *out, func(w io.Writer) error {
+		if *format == "json" {
+			return exportJSON(w, camp, exps, a)
+		}
+		return exportCSV(w, camp, exps, a)
+	})
+}
+
+// writeOutput calls write on stdout or, if path is set, on a temporary
+// file beside path that replaces it once complete, so that a failure
+// never leaves a half-written file.
+func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) error {
+	if path == "" {
+		return write(stdout)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	defer os.Remove(f.Name()) // after a successful rename, a no-op
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	bw := bufio.NewWriter(f)
+	if err := write(bw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
 
 // exportCSV writes one row per experiment: identity and state, then a
 // column per parameter, per objective, and the error.
-func exportCSV(w io.Writer, camp *tycho.Campaign, exps []*tycho.Experiment) error {
+//
+// The parameter, objective and outcome columns are named as in the spec,
+// so an export can serve as another campaign's prior_data. With several
+// objectives a "pareto" column marks the Pareto front.
+func exportCSV(w io.Writer, camp *tycho.Campaign, exps []*tycho.Experiment, a *optimize.Analysis) error {
 	s := &camp.Spec
 	cw := csv.NewWriter(w)
 	head := []string{"seq", "id", "generation", "state", "attempt"}
 	for _, p := range s.Parameters {
 		head = append(head, p.Name)
 	}
-	for _, o := range s.Objectives {
-		head = append(head, o.Name)
+	measured := measuredNames(s)
+	head = append(head, measured...)
+	multi := len(s.Objectives) > 1
+	if multi {
+		head = append(head, "pareto")
 	}
 	head = append(head, "error", "created_at", "finished_at")
 	if err := cw.Write(head); err != nil {
@@ -82,14 +116,17 @@ func exportCSV(w io.Writer, camp *tycho.Campaign, exps []*tycho.Experiment) erro
 		for _, p := range s.Parameters {
 			row = append(row, exactValue(e.Params[p.Name]))
 		}
-		for _, o := range s.Objectives {
+		for _, name := range measured {
 			v := ""
 			if e.Result != nil {
-				if x, ok := e.Result.Objectives[o.Name]; ok {
+				if x, ok := e.Result.Objectives[name]; ok {
 					v = strconv.FormatFloat(x, 'g', -1, 64)
 				}
 			}
 			row = append(row, v)
+		}
+		if multi {
+			row = append(row, strconv.FormatBool(slices.Contains(a.Pareto, e)))
 		}
 		row = append(row, e.Error, timeString(e.CreatedAt), timeString(e.FinishedAt))
 		if err := cw.Write(row); err != nil {
@@ -104,6 +141,7 @@ func exportCSV(w io.Writer, camp *tycho.Campaign, exps []*tycho.Experiment) erro
 type exportDoc struct {
 	Campaign    exportCampaign     `json:"campaign"`
 	Experiments []exportExperiment `json:"experiments"`
+	Analysis    *exportAnalysis    `json:"analysis,omitempty"`
 }
 
 type exportCampaign struct {
@@ -131,8 +169,9 @@ type exportExperiment struct {
 	FinishedAt *time.Time         `json:"finished_at,omitempty"`
 }
 
-func exportJSON(w io.Writer, camp *tycho.Campaign, exps []*tycho.Experiment) error {
+func exportJSON(w io.Writer, camp *tycho.Campaign, exps []*tycho.Experiment, a *optimize.Analysis) error {
 	doc := exportDoc{
+		Analysis: analysisDoc(&camp.Spec, a),
 		Campaign: exportCampaign{
 			ID: camp.ID, Status: string(camp.Status), StopReason: camp.StopReason,
 			Spec: camp.Spec, CreatedAt: camp.CreatedAt, ElapsedSec: camp.Elapsed.Seconds(),
@@ -153,6 +192,54 @@ func exportJSON(w io.Writer, camp *tycho.Campaign, exps []*tycho.Experiment) err
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// measuredNames returns the objectives' and outcomes' names in spec order.
+func measuredNames(s *tycho.Spec) []string {
+	var out []string
+	for _, o := range s.Objectives {
+		out = append(out, o.Name)
+	}
+	for _, o := range s.Outcomes {
+		out = append(out, o.Name)
+	}
+	return out
+}
+
+// exportAnalysis is what the model and results say, in the JSON export.
+type exportAnalysis struct {
+	ParetoFront []int              `json:"pareto_front,omitempty"`
+	Hypervolume *float64           `json:"hypervolume,omitempty"`
+	Reference   map[string]float64 `json:"reference,omitempty"`
+	Recommended *exportRecommended `json:"recommended,omitempty"`
+}
+
+// exportRecommended is the experiment the model rates best under noise.
+type exportRecommended struct {
+	Seq  int     `json:"seq"`
+	Mean float64 `json:"posterior_mean"`
+}
+
+func analysisDoc(s *tycho.Spec, a *optimize.Analysis) *exportAnalysis {
+	out := &exportAnalysis{}
+	if len(s.Objectives) > 1 && a.Reference != nil {
+		for _, e := range a.Pareto {
+			out.ParetoFront = append(out.ParetoFront, e.Seq)
+		}
+		hv := a.Hypervolume
+		out.Hypervolume = &hv
+		out.Reference = map[string]float64{}
+		for j, o := range s.Objectives {
+			out.Reference[o.Name] = a.Reference[j]
+		}
+	}
+	if a.Recommended != nil {
+		out.Recommended = &exportRecommended{Seq: a.Recommended.Seq, Mean: a.Mean}
+	}
+	if out.ParetoFront == nil && out.Recommended == nil {
+		return nil
+	}
+	return out
 }
 
 // exactValue prints a parameter value so that it parses back exactly.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"tycho"
+	"tycho/optimize"
 )
 
 // formatFloat prints a value compactly with enough digits to compare.
@@ -62,15 +64,60 @@ func printSummary(w io.Writer, c *tycho.Campaign, exps []*tycho.Experiment) erro
 	fmt.Fprintf(tw, "campaign\t%s (%s)\n", c.ID, c.Spec.Name)
 	fmt.Fprintf(tw, "status\t%s: %s\n", c.Status, c.StopReason)
 	fmt.Fprintf(tw, "experiments\t%s\n", countStates(exps))
-	if b := c.Spec.Best(exps); b != nil {
-		v, _ := c.Spec.Value(b)
-		o := c.Spec.Objectives[0]
-		fmt.Fprintf(tw, "best\t#%d: %s = %s (%s)\n", b.Seq, o.Name, formatFloat(v), o.Direction)
-		fmt.Fprintf(tw, "at\t%s\n", formatParams(&c.Spec, b.Params))
-	} else {
-		fmt.Fprintf(tw, "best\tno experiment has a result yet\n")
+	a, err := optimize.Analyze(context.Background(), &c.Spec, exps)
+	if err != nil {
+		return err
+	}
+	s := &c.Spec
+	switch {
+	case len(s.Objectives) > 1:
+		if len(a.Pareto) == 0 {
+			fmt.Fprintf(tw, "pareto front\tno experiment has every objective yet\n")
+			break
+		}
+		fmt.Fprintf(tw, "pareto front\t%d experiments: %s\n", len(a.Pareto), seqs(a.Pareto))
+		fmt.Fprintf(tw, "hypervolume\t%s (reference %s)\n", formatFloat(a.Hypervolume), formatPoint(s, a.Reference))
+	default:
+		b := s.Best(exps)
+		if b == nil {
+			fmt.Fprintf(tw, "best\tno experiment has a result yet\n")
+			break
+		}
+		o := s.Objectives[0]
+		if a.Recommended != nil {
+			// Under noise the best measurement flatters; the model's
+			// judgement comes first.
+			fmt.Fprintf(tw, "best (model)\t#%d: %s ≈ %s by the model, measured %s (%s)\n", a.Recommended.Seq, o.Name,
+				formatFloat(a.Mean), formatFloat(a.Recommended.Result.Objectives[o.Name]), o.Direction)
+			fmt.Fprintf(tw, "at\t%s\n", formatParams(s, a.Recommended.Params))
+		}
+		v, _ := s.Value(b)
+		label := "best"
+		if a.Recommended != nil {
+			label = "best measured"
+		}
+		fmt.Fprintf(tw, "%s\t#%d: %s = %s (%s)\n", label, b.Seq, o.Name, formatFloat(v), o.Direction)
+		fmt.Fprintf(tw, "at\t%s\n", formatParams(s, b.Params))
 	}
 	return tw.Flush()
+}
+
+// seqs lists experiments as "#3, #7, #12".
+func seqs(exps []*tycho.Experiment) string {
+	parts := make([]string, len(exps))
+	for i, e := range exps {
+		parts[i] = fmt.Sprintf("#%d", e.Seq)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// formatPoint writes one value per objective as "name = value" pairs.
+func formatPoint(s *tycho.Spec, v []float64) string {
+	parts := make([]string, len(v))
+	for j, o := range s.Objectives {
+		parts[j] = fmt.Sprintf("%s = %s", o.Name, formatFloat(v[j]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // countStates summarizes experiments by state, e.g. "38 completed, 2 failed".

@@ -23,6 +23,7 @@ Usage:
   tycho campaigns                 list campaigns
   tycho show CAMPAIGN             show a campaign's history and best point
   tycho export CAMPAIGN           export a campaign as CSV or JSON
+  tycho report CAMPAIGN           write a campaign's report as one HTML file
   tycho bench optimizer           benchmark the optimizer and write docs/benchmarks.md
   tycho version                   print the version
 
@@ -81,6 +82,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return (&showCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "export":
 		return (&exportCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
+	case "report":
+		return (&reportCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "bench":
 		return (&benchCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "version":

@@ -15,6 +15,7 @@ import (
 	"tycho/campaign"
 	"tycho/optimize"
 	"tycho/spec"
+	"tycho/table"
 	"tycho/twin"
 )
 
@@ -46,7 +47,10 @@ func (c *runCommand) Run(ctx context.Context, args []string) error {
 		if source, err = os.ReadFile(arg); err != nil {
 			return tycho.Errorf(tycho.EINVALID, "read campaign file: %v", err)
 		}
-		if s, err = spec.Parse(arg, source, checkLab); err != nil {
+		if s, err = spec.Parse(arg, source, labChecker(arg)); err != nil {
+			return err
+		}
+		if _, err := spec.ReadPriorData(arg, s); err != nil {
 			return err
 		}
 	}
@@ -76,7 +80,7 @@ func (c *runCommand) Run(ctx context.Context, args []string) error {
 		}
 		return printSummary(c.stdout, camp, exps)
 	}
-	lab, err := newLab(&camp.Spec)
+	lab, err := newLab(&camp.Spec, camp.SourceName)
 	if err != nil {
 		return err
 	}
@@ -92,6 +96,9 @@ func (c *runCommand) Run(ctx context.Context, args []string) error {
 		Strategy: &optimize.Strategy{},
 		Progress: bar.Update,
 		Logger:   slog.New(slog.NewTextHandler(bar.LogWriter(), &slog.HandlerOptions{Level: level})),
+		Prior: func(context.Context) ([]*tycho.Experiment, error) {
+			return spec.ReadPriorData(camp.SourceName, &camp.Spec)
+		},
 	}
 	if *resume {
 		fmt.Fprintf(c.stderr, "resuming campaign %s (%s)\n", camp.ID, camp.Spec.Name)
@@ -118,6 +125,11 @@ func (c *runCommand) Run(ctx context.Context, args []string) error {
 func createCampaign(ctx context.Context, store tycho.Store, path string, s *tycho.Spec, source []byte) (*tycho.Campaign, error) {
 	sum := sha256.Sum256(source)
 	now := time.Now().UTC()
+	if s.Lab.File != "" {
+		// The lab's table is read again on every resume, which may be by
+		// ID from anywhere.
+		s.Lab.File = absPath(spec.Resolve(path, s.Lab.File))
+	}
 	c := &tycho.Campaign{
 		ID:           campaign.NewID(s.Name),
 		Spec:         *s,
@@ -162,19 +174,24 @@ func findResumable(ctx context.Context, store tycho.Store, arg string, s *tycho.
 	return nil, tycho.Errorf(tycho.ENOTFOUND, "no campaign was started from %s; run without --resume to start one", arg)
 }
 
-// newLab returns the lab a spec names.
-func newLab(s *tycho.Spec) (tycho.Lab, error) {
+// newLab returns the lab a spec names; campaignFile is the path the
+// spec's relative file names are relative to.
+func newLab(s *tycho.Spec, campaignFile string) (tycho.Lab, error) {
 	switch s.Lab.Kind {
 	case "twin":
 		return twin.New(s)
+	case "table":
+		return table.New(spec.Resolve(campaignFile, s.Lab.File), s)
 	}
 	return nil, tycho.Errorf(tycho.EINVALID, "unknown lab kind %q", s.Lab.Kind)
 }
 
-// checkLab tells the spec reader whether the lab a spec names exists.
-func checkLab(s *tycho.Spec) error {
-	_, err := newLab(s)
-	return err
+// labChecker tells the spec reader whether the lab a spec names exists.
+func labChecker(campaignFile string) func(*tycho.Spec) error {
+	return func(s *tycho.Spec) error {
+		_, err := newLab(s, campaignFile)
+		return err
+	}
 }
 
 func fileExists(path string) bool {
