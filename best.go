@@ -19,14 +19,15 @@ func (s *Spec) Value(e *Experiment) (float64, bool) {
 	return v, true
 }
 
-// Best returns the completed experiment with the best value of the spec's
-// first objective, the earliest on ties, or nil if none has a value.
+// Best returns the completed experiment that meets the outcome
+// constraints with the best value of the spec's first objective, the
+// earliest on ties, or nil if none has a value.
 func (s *Spec) Best(exps []*Experiment) *Experiment {
 	var best *Experiment
 	var bv float64
 	for _, e := range exps {
 		v, ok := s.Value(e)
-		if ok && (best == nil || s.Objectives[0].Better(v, bv)) {
+		if ok && s.Feasible(e) && (best == nil || s.Objectives[0].Better(v, bv)) {
 			best, bv = e, v
 		}
 	}
@@ -83,4 +84,23 @@ func (s *Spec) Describe(e *Experiment) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Feasible reports whether a completed experiment's results meet every
+// outcome constraint; a constrained outcome that was not measured does
+// not.
+func (s *Spec) Feasible(e *Experiment) bool {
+	for _, c := range s.OutcomeConstraints() {
+		ok := c.Holds(func(name string) (float64, bool) {
+			if e.Result == nil {
+				return 0, false
+			}
+			v, ok := e.Result.Objectives[name]
+			return v, ok && !math.IsNaN(v)
+		})
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -32,7 +32,8 @@ type Term struct {
 const maxConstraintLen = 4096
 
 // ParseConstraint parses a linear inequality: a sum of terms, each an
-// optional sign, an optional number with an optional "*", and a name, then
+// optional sign, an optional number with an optional "*", and a name
+// (optionally followed by "*" and a number), then
 // "<=" or ">=" (or "≤", "≥"), then a number. Numbers may appear on the
 // left as constants, which move to the right. Names start with a letter or
 // "_" and continue with letters, digits, "_" or ".". Returns EINVALID
@@ -171,6 +172,19 @@ func (p *exprParser) parse() (Constraint, error) {
 			continue
 		case !hasNum:
 			coef = 1
+		}
+		if p.space(); p.peek("*") {
+			// A coefficient may also follow its name: "x * 2".
+			p.pos++
+			p.space()
+			c2, ok, err := p.number()
+			if err != nil {
+				return c, err
+			}
+			if !ok {
+				return c, p.errorf("want a number after *, got %s", p.rest())
+			}
+			coef *= c2
 		}
 		if i, ok := index[name]; ok {
 			c.Terms[i].Coef += sign * coef

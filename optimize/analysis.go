@@ -141,7 +141,7 @@ func (a *Analysis) pareto(spec *tycho.Spec, obs *observations, completed, exps [
 				y = append(y, sign(o)*v)
 			}
 		}
-		if len(y) == len(spec.Objectives) && feasible(spec, e) {
+		if len(y) == len(spec.Objectives) && spec.Feasible(e) {
 			pts = append(pts, point{e, y})
 		}
 	}
@@ -167,13 +167,3 @@ func (a *Analysis) pareto(spec *tycho.Spec, obs *observations, completed, exps [
 	}
 }
 
-// feasible reports whether a completed experiment meets every outcome
-// constraint.
-func feasible(spec *tycho.Spec, e *tycho.Experiment) bool {
-	for _, c := range spec.OutcomeConstraints() {
-		if !c.Holds(func(name string) (float64, bool) { return finite(e.Result, name) }) {
-			return false
-		}
-	}
-	return true
-}

@@ -103,8 +103,8 @@ func (c *runCommand) Run(ctx context.Context, args []string) error {
 	if *resume {
 		fmt.Fprintf(c.stderr, "resuming campaign %s (%s)\n", camp.ID, camp.Spec.Name)
 	} else {
-		fmt.Fprintf(c.stderr, "campaign %s (%s): %d experiments on %s %s, data in %s\n",
-			camp.ID, camp.Spec.Name, camp.Spec.Budget.MaxExperiments, camp.Spec.Lab.Kind, camp.Spec.Lab.Name, *dataDir)
+		fmt.Fprintf(c.stderr, "campaign %s (%s): %d experiments on %s, data in %s\n",
+			camp.ID, camp.Spec.Name, camp.Spec.Budget.MaxExperiments, labName(&camp.Spec), *dataDir)
 	}
 	done, err := r.Run(ctx, camp.ID)
 	bar.Finish()
@@ -204,4 +204,12 @@ func absPath(path string) string {
 		return abs
 	}
 	return path
+}
+
+// labName describes the lab of a spec, such as "twin branin".
+func labName(s *tycho.Spec) string {
+	if s.Lab.Kind == "table" {
+		return "table " + filepath.Base(s.Lab.File)
+	}
+	return s.Lab.Kind + " " + s.Lab.Name
 }
