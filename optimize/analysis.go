@@ -166,4 +166,3 @@ func (a *Analysis) pareto(spec *tycho.Spec, obs *observations, completed, exps [
 		a.History = append(a.History, Hypervolume(sofar, ref))
 	}
 }
-

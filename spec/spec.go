@@ -118,7 +118,11 @@ func (p *parser) parse(labs func(*tycho.Spec) error) *tycho.Spec {
 	}
 	if len(p.problems) == 0 && labs != nil {
 		if err := labs(&s); err != nil {
-			p.add(d.lineOf("lab.name"), "lab.name", "%s", message(err))
+			field := "lab.name"
+			if s.Lab.Kind == "table" {
+				field = "lab.file"
+			}
+			p.add(d.lineOf(field), field, "%s", message(err))
 		}
 	}
 	return &s
