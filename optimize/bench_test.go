@@ -14,7 +14,7 @@ import (
 // BenchmarkSuggest times one GP proposal (fit and acquisition) on a
 // six-dimensional problem with n observations.
 func BenchmarkSuggest(b *testing.B) {
-	for _, n := range []int{10, 100, 500} {
+	for _, n := range []int{10, 100, 500, 1000} {
 		b.Run(fmt.Sprintf("obs=%d", n), func(b *testing.B) {
 			s := &tycho.Spec{Name: "b", Objectives: []tycho.Objective{{Name: "y", Direction: tycho.Minimize}},
 				Budget: tycho.Budget{MaxExperiments: n + 1}, InitialDesign: 2, Seed: 1, Lab: tycho.LabSpec{Kind: "twin", Name: "b"}}

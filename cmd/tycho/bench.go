@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"tycho"
 	"tycho/campaign"
 	"tycho/optimize"
-	"tycho/twin"
 )
 
 // benchCommand is "tycho bench": reproducible benchmarks whose report goes
@@ -24,21 +21,10 @@ type benchCommand struct {
 	stdout, stderr io.Writer
 }
 
-// benchProblem is one optimizer benchmark: a twin and an evaluation budget.
-type benchProblem struct {
-	twin   string
-	dims   int
-	budget int
-}
-
-var benchProblems = []benchProblem{
-	{twin: "branin", dims: 2, budget: 60},
-	{twin: "hartmann6", dims: 6, budget: 100},
-}
-
 func (c *benchCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("bench", "bench optimizer [--seeds N] [--out FILE]", c.stderr)
+	fs := newFlagSet("bench", "bench optimizer [--seeds N] [--only SECTION,...] [--out FILE]", c.stderr)
 	seeds := fs.Int("seeds", 10, "number of seeds per problem")
+	only := fs.String("only", "", "run only these sections: regret, suzuki, snar, time")
 	out := fs.String("out", "docs/benchmarks.md", "write the report here (- for standard output)")
 	if len(args) == 0 || args[0] != "optimizer" {
 		fs.Usage()
@@ -55,185 +41,103 @@ func (c *benchCommand) Run(ctx context.Context, args []string) error {
 	if *seeds != 10 {
 		cmdline += fmt.Sprintf(" --seeds %d", *seeds)
 	}
+	if *only != "" {
+		cmdline += " --only " + *only
+	}
+	want := func(section string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), section) }
+	b := &bench{ctx: ctx, seeds: *seeds, log: c.stderr}
 
 	var report strings.Builder
 	fmt.Fprintf(&report, "# Benchmarks\n\nReproduce with:\n\n```sh\n%s\n```\n\n", cmdline)
-	fmt.Fprintf(&report, "Measured %s on %s/%s, %d CPUs, %s.\n\n", time.Now().UTC().Format(time.DateOnly),
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	fmt.Fprintf(&report, "## Optimizer: simple regret at the budget\n\n")
-	fmt.Fprintf(&report, "log10 of simple regret (best value found − global minimum) after the budget, over seeds 1–%d; "+
-		"GP is the default strategy (Matérn-5/2 ARD GP, LogEI, 2d+2 scrambled Sobol initial points, sequential); "+
-		"random search runs on the same seeds.\n\n", *seeds)
-	fmt.Fprintf(&report, "| problem | evaluations | strategy | median | lower quartile | upper quartile | best | worst | mean proposal time |\n")
-	fmt.Fprintf(&report, "|---|---|---|---|---|---|---|---|---|\n")
-	for _, p := range benchProblems {
-		for _, strategy := range []string{"gp", "random"} {
-			var regrets []float64
-			var propose time.Duration
-			var proposals int
-			for seed := 1; seed <= *seeds; seed++ {
-				r, d, n, err := benchRun(ctx, p, strategy, uint64(seed))
-				if err != nil {
-					return err
-				}
-				regrets = append(regrets, math.Log10(math.Max(r, 1e-12)))
-				propose += d
-				proposals += n
-				fmt.Fprintf(c.stderr, "%s %s seed %d: log10 regret %.3f\n", p.twin, strategy, seed, regrets[len(regrets)-1])
-			}
-			q1, med, q3 := quartiles(regrets)
-			mean := "–" // baselines are not timed
-			if proposals > 0 {
-				mean = (propose / time.Duration(proposals)).Round(time.Millisecond).String()
-			}
-			fmt.Fprintf(&report, "| %s | %d | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %s |\n", p.twin, p.budget, strategy,
-				med, q1, q3, slices.Min(regrets), slices.Max(regrets), mean)
-		}
+	fmt.Fprintf(&report, "Measured %s on %s/%s, %d CPUs, %s. Every optimizer run goes through the same strategy code as "+
+		"`tycho run` (in memory, without the store); each row is over seeds 1–%d, and random search runs on the same seeds.\n\n",
+		time.Now().UTC().Format(time.DateOnly), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), *seeds)
+	sections := []struct {
+		name string
+		run  func(io.Writer) error
+	}{
+		{"regret", b.regret},
+		{"suzuki", b.suzuki},
+		{"snar", b.snar},
+		{"time", b.proposalTime},
 	}
-
-	fmt.Fprintf(&report, "\n## Optimizer: proposal wall time\n\n")
-	fmt.Fprintf(&report, "Wall time of one GP proposal (hyperparameter fit plus acquisition optimization) on hartmann6 "+
-		"with n random observations; median of 5 proposals.\n\n")
-	fmt.Fprintf(&report, "| observations | fit | acquisition | total |\n|---|---|---|---|\n")
-	for _, n := range []int{10, 100, 500} {
-		fit, acq, err := benchProposal(ctx, n)
-		if err != nil {
+	for _, s := range sections {
+		if !want(s.name) {
+			continue
+		}
+		if err := s.run(&report); err != nil {
 			return err
 		}
-		fmt.Fprintf(&report, "| %d | %s | %s | %s |\n", n, fit.Round(time.Millisecond), acq.Round(time.Millisecond), (fit + acq).Round(time.Millisecond))
-		fmt.Fprintf(c.stderr, "proposal at %d observations: %s\n", n, fit+acq)
 	}
 	fmt.Fprintf(&report, "\n%s", benchNotes)
-
-	if *out == "-" {
-		_, err := io.WriteString(c.stdout, report.String())
+	return writeOutput(c.stdout, outPath(*out), func(w io.Writer) error {
+		_, err := io.WriteString(w, report.String())
 		return err
+	})
+}
+
+func outPath(p string) string {
+	if p == "-" {
+		return ""
 	}
-	if err := os.WriteFile(*out, []byte(report.String()), 0o644); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	fmt.Fprintf(c.stdout, "wrote %s\n", *out)
-	return nil
+	return p
 }
 
 const benchNotes = `## Reference
 
-The issue that set these targets measured BoTorch (qLogEI, SingleTaskGP,
-2d+2 Sobol points, sequential, 5 seeds) on this kind of 2-core machine:
-Branin median log10 regret −3.48 at 60 evaluations, Hartmann6 −0.92 at 100
-(three of five seeds stall in the local optimum at −3.20), and 1–4 s per
-proposal. Targets: Branin ≤ −3; Hartmann6 ≤ −0.92, aiming for ≤ −2;
-proposal ≤ 100 ms at 100 observations. BoTorch cannot be installed on these
-machines (no Python package index), so its figures are quoted, not re-run.
+The issue that set these targets measured BoTorch on this kind of 2-core
+machine (qLogEI, SingleTaskGP, 2d+2 Sobol points, 5 seeds; sequential / in
+batches of 4): Branin −3.48 / −2.91 at 60 evaluations, Hartmann6 −0.92 /
+−2.43 at 100, Ackley-6 0.16 / 0.59 at 100, noisy Hartmann6 −0.86 / −0.52
+at 100 (median log10 regret), and 1–4 s per proposal at 100 observations.
+BoTorch cannot be installed on these machines (no Python package index),
+so its figures are quoted, not re-run.
 
-The same proposal timings, on a smooth random test function, as a Go
-benchmark beside the code:
+The proposal timings on a smooth random test function, as a Go benchmark
+beside the code:
 
     go test -run='^$' -bench=Suggest ./optimize
 `
 
-// benchSpec returns the spec of a benchmark campaign.
-func benchSpec(p benchProblem, strategy string, seed uint64) (*tycho.Spec, *twin.Function, error) {
-	f, ok := twin.Lookup(p.twin)
-	if !ok {
-		return nil, nil, fmt.Errorf("no twin %q", p.twin)
-	}
-	s := &tycho.Spec{
-		Name:       p.twin,
-		Objectives: []tycho.Objective{{Name: "y", Direction: tycho.Minimize}},
-		Budget:     tycho.Budget{MaxExperiments: p.budget},
-		Strategy:   strategy,
-		Seed:       seed,
-		Lab:        tycho.LabSpec{Kind: "twin", Name: p.twin},
-	}
-	for i, b := range f.Domain(p.dims) {
-		s.Parameters = append(s.Parameters, tycho.Parameter{
-			Name: fmt.Sprintf("x%d", i+1), Kind: tycho.Continuous, Bounds: []float64{b[0], b[1]},
-		})
-	}
-	s.SetDefaults()
-	return s, f, nil
+// bench runs benchmark campaigns.
+type bench struct {
+	ctx   context.Context
+	seeds int
+	log   io.Writer
 }
 
-// benchRun runs one campaign in memory and returns its simple regret and
-// the time spent proposing.
-func benchRun(ctx context.Context, p benchProblem, strategy string, seed uint64) (float64, time.Duration, int, error) {
-	s, f, err := benchSpec(p, strategy, seed)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	lab, err := twin.New(s)
-	if err != nil {
-		return 0, 0, 0, err
-	}
+// run runs one campaign in memory: n experiments proposed in batches, each
+// measured by lab. It returns the experiments in order and the mean time
+// of a GP proposal.
+func (b *bench) run(s *tycho.Spec, lab tycho.Lab, n, batch int) ([]*tycho.Experiment, time.Duration, error) {
 	st := &optimize.Strategy{}
 	var done []*tycho.Experiment
 	var spent time.Duration
 	proposals := 0
-	best := math.Inf(1)
-	for gen := 1; len(done) < p.budget; gen++ {
+	for gen := 1; len(done) < n; gen++ {
 		start := time.Now()
-		sug, err := st.Suggest(ctx, &tycho.SuggestRequest{Spec: s, Completed: done, N: 1, Seed: campaign.GenerationSeed(seed, gen)})
+		sug, err := st.Suggest(b.ctx, &tycho.SuggestRequest{Spec: s, Completed: done, N: min(batch, n-len(done)), Seed: campaign.GenerationSeed(s.Seed, gen)})
 		if err != nil {
-			return 0, 0, 0, err
+			return nil, 0, err
 		}
 		if sug.Generation.Strategy == "gp" {
 			spent += time.Since(start)
 			proposals++
 		}
-		e := &tycho.Experiment{Seq: len(done) + 1, Generation: gen, Params: sug.Params[0], Attempt: 1, State: tycho.ExperimentRunning}
-		res, err := lab.Run(ctx, e)
-		if err != nil {
-			return 0, 0, 0, err
+		for _, p := range sug.Params {
+			e := &tycho.Experiment{Seq: len(done) + 1, Generation: gen, Params: p, Attempt: 1, State: tycho.ExperimentRunning}
+			res, err := lab.Run(b.ctx, e)
+			if err != nil {
+				return nil, 0, fmt.Errorf("experiment %d: %w", e.Seq, err)
+			}
+			e.Result, e.State = res, tycho.ExperimentCompleted
+			done = append(done, e)
 		}
-		e.Result, e.State = res, tycho.ExperimentCompleted
-		done = append(done, e)
-		best = math.Min(best, res.Objectives["y"])
 	}
-	return f.Regret(best), spent, proposals, nil
-}
-
-// benchProposal times GP proposals on hartmann6 with n random observations.
-func benchProposal(ctx context.Context, n int) (fit, acq time.Duration, err error) {
-	p := benchProblem{twin: "hartmann6", dims: 6, budget: n + 1}
-	s, _, err := benchSpec(p, "gp", 1)
-	if err != nil {
-		return 0, 0, err
+	if proposals > 0 {
+		spent /= time.Duration(proposals)
 	}
-	s.InitialDesign = 2 // time the GP at every n, not the initial design
-	lab, err := twin.New(s)
-	if err != nil {
-		return 0, 0, err
-	}
-	space := optimize.NewSpace(s)
-	rng := rand.New(rand.NewPCG(1, 2))
-	var done []*tycho.Experiment
-	u := make([]float64, space.Dims())
-	for i := range n {
-		for j := range u {
-			u[j] = rng.Float64()
-		}
-		e := &tycho.Experiment{Seq: i + 1, Params: space.FromUnit(u), Attempt: 1, State: tycho.ExperimentRunning}
-		res, err := lab.Run(ctx, e)
-		if err != nil {
-			return 0, 0, err
-		}
-		e.Result, e.State = res, tycho.ExperimentCompleted
-		done = append(done, e)
-	}
-	var fits, acqs []time.Duration
-	st := &optimize.Strategy{}
-	for rep := range 5 {
-		sug, err := st.Suggest(ctx, &tycho.SuggestRequest{Spec: s, Completed: done, N: 1, Seed: uint64(rep + 1)})
-		if err != nil {
-			return 0, 0, err
-		}
-		fits = append(fits, sug.Generation.FitTime)
-		acqs = append(acqs, sug.Generation.ProposeTime)
-	}
-	slices.Sort(fits)
-	slices.Sort(acqs)
-	return fits[len(fits)/2], acqs[len(acqs)/2], nil
+	return done, spent, nil
 }
 
 // quartiles returns the lower quartile, median and upper quartile of v,
@@ -246,6 +150,9 @@ func quartiles(v []float64) (q1, med, q3 float64) {
 		i := int(x)
 		if i+1 >= len(s) {
 			return s[len(s)-1]
+		}
+		if math.IsInf(s[i+1], 1) {
+			return s[i+1]
 		}
 		return s[i] + (x-float64(i))*(s[i+1]-s[i])
 	}
