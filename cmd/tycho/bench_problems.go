@@ -351,4 +351,3 @@ func (b *bench) timeProposal(s *tycho.Spec, done []*tycho.Experiment, batch int)
 	slices.Sort(acqs)
 	return fits[1], acqs[1], nil
 }
-
