@@ -28,8 +28,13 @@ type Term struct {
 	Name string
 }
 
-// maxConstraintLen bounds the text of one constraint; real ones are short.
-const maxConstraintLen = 4096
+// maxConstraintLen bounds the canonical text of one constraint (see
+// String), so that whatever parses also parses again from its canonical
+// form; real constraints are short. maxInputLen bounds the input.
+const (
+	maxConstraintLen = 4096
+	maxInputLen      = 16 * maxConstraintLen
+)
 
 // ParseConstraint parses a linear inequality: a sum of terms, each an
 // optional sign, an optional number with an optional "*", and a name
@@ -39,13 +44,16 @@ const maxConstraintLen = 4096
 // "_" and continue with letters, digits, "_" or ".". Returns EINVALID
 // naming the offending column.
 func ParseConstraint(s string) (Constraint, error) {
-	if len(s) > maxConstraintLen {
-		return Constraint{}, Errorf(EINVALID, "constraint is %d bytes long; the limit is %d", len(s), maxConstraintLen)
+	if len(s) > maxInputLen {
+		return Constraint{}, Errorf(EINVALID, "constraint is %d bytes long; the limit is %d", len(s), maxInputLen)
 	}
 	p := &exprParser{src: s}
 	c, err := p.parse()
 	if err != nil {
-		return Constraint{}, Errorf(EINVALID, "constraint %q: %v", s, err)
+		return Constraint{}, Errorf(EINVALID, "constraint %q: %v", excerpt(s, 80), err)
+	}
+	if n := len(c.String()); n > maxConstraintLen {
+		return Constraint{}, Errorf(EINVALID, "constraint is %d bytes long written out as %q; the limit is %d", n, excerpt(c.String(), 40), maxConstraintLen)
 	}
 	return c, nil
 }
@@ -245,11 +253,18 @@ func (p *exprParser) rest() string {
 	if p.pos >= len(p.src) {
 		return "the end"
 	}
-	r := p.src[p.pos:]
-	if len(r) > 20 {
-		r = r[:20] + "…"
+	return strconv.Quote(excerpt(p.src[p.pos:], 20))
+}
+
+// excerpt returns s cut to at most n runes, with "…" if it was cut.
+func excerpt(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i] + "…"
+		}
+		n--
 	}
-	return strconv.Quote(r)
+	return s
 }
 
 func (p *exprParser) op() (string, bool) {

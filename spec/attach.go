@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -243,7 +244,7 @@ func paramValue(f *csvfile.File, i, j int, p *tycho.Parameter) (any, error) {
 	switch {
 	case v < lo || v > hi:
 		return nil, f.Errorf(i, j, "%g is outside the bounds [%g, %g]", v, lo, hi)
-	case p.Kind == tycho.Integer && v != float64(int64(v)):
+	case p.Kind == tycho.Integer && v != math.Trunc(v):
 		return nil, f.Errorf(i, j, "%g is not a whole number", v)
 	}
 	return v, nil
