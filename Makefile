@@ -7,10 +7,16 @@ test:
 	go tool staticcheck ./...
 	go test -race ./...
 
-# fuzz runs every fuzz target for FUZZTIME each.
+# fuzz runs every fuzz target for FUZZTIME each: campaign files,
+# constraints, CSV files, descriptor files, prior data and tables.
 FUZZTIME ?= 30s
 fuzz:
-	go test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./spec
+	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./spec
+	go test -run='^$$' -fuzz='^FuzzDescriptors$$' -fuzztime=$(FUZZTIME) ./spec
+	go test -run='^$$' -fuzz='^FuzzPriorData$$' -fuzztime=$(FUZZTIME) ./spec
+	go test -run='^$$' -fuzz='^FuzzParseConstraint$$' -fuzztime=$(FUZZTIME) .
+	go test -run='^$$' -fuzz='^FuzzCSV$$' -fuzztime=$(FUZZTIME) ./internal/csvfile
+	go test -run='^$$' -fuzz='^FuzzTable$$' -fuzztime=$(FUZZTIME) ./table
 
 bench:
 	go test -run='^$$' -bench=. ./...

@@ -45,6 +45,23 @@ func readDescriptors(path string, par *tycho.Parameter) error {
 	if err != nil {
 		return err
 	}
+	return descriptors(f, par)
+}
+
+// ParseDescriptors reads the descriptors of par's choices from CSV data;
+// name is the file's path as messages show it. It fills in
+// par.Descriptors.Names and Values and, if par lists no choices, the
+// choices. Returns EINVALID naming file, line and column.
+func ParseDescriptors(name string, data []byte, par *tycho.Parameter) error {
+	f, err := csvfile.Parse(name, data)
+	if err != nil {
+		return err
+	}
+	return descriptors(f, par)
+}
+
+func descriptors(f *csvfile.File, par *tycho.Parameter) error {
+	path := f.Name
 	desc := par.Descriptors
 	key := 0
 	if desc.Key != "" {
@@ -99,9 +116,11 @@ func readDescriptors(path string, par *tycho.Parameter) error {
 		}
 		row := make([]float64, len(cols))
 		for k, j := range cols {
-			if row[k], err = f.Float(i, j); err != nil {
+			v, err := f.Float(i, j)
+			if err != nil {
 				return err
 			}
+			row[k] = v
 		}
 		desc.Values[c] = row
 	}

@@ -607,3 +607,37 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// FuzzDescriptors checks that no descriptor file panics the reader, that
+// every error is EINVALID, and that accepted descriptors have one finite
+// row per choice.
+func FuzzDescriptors(f *testing.F) {
+	f.Add([]byte("name,bp,mw\nwater,100,18\nthf,66,72\n"), "")
+	f.Add([]byte("\xef\xbb\xbfkey,a\n\"x,y\",1\nz,2e3\n"), "key")
+	f.Add([]byte("name,bp\nwater,NaN\n"), "name")
+	f.Add([]byte("name\nwater\n"), "")
+	f.Fuzz(func(t *testing.T, data []byte, key string) {
+		par := &tycho.Parameter{Name: "p", Kind: tycho.Categorical, Descriptors: &tycho.Descriptors{File: "d.csv", Key: key}}
+		err := spec.ParseDescriptors("d.csv", data, par)
+		if err != nil {
+			if tycho.ErrorCode(err) != tycho.EINVALID || !strings.HasPrefix(tycho.ErrorMessage(err), "d.csv") {
+				t.Fatalf("error %v is not EINVALID naming the file", err)
+			}
+			return
+		}
+		d := par.Descriptors
+		if len(d.Values) != len(par.Choices) || len(par.Choices) == 0 {
+			t.Fatalf("%d rows for %d choices", len(d.Values), len(par.Choices))
+		}
+		for _, row := range d.Values {
+			if len(row) != len(d.Names) {
+				t.Fatalf("row of %d for %d names", len(row), len(d.Names))
+			}
+			for _, v := range row {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Fatalf("non-finite descriptor %v", v)
+				}
+			}
+		}
+	})
+}

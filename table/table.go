@@ -95,9 +95,10 @@ func newLab(f *csvfile.File, s *tycho.Spec) (*Lab, error) {
 		}
 	}
 
-	sums := map[string][]float64{}
-	sq := map[string][]float64{}
-	counts := map[string]int{}
+	// Replicates are combined per output with Welford's running mean and
+	// variance; an empty cell is a value not measured.
+	type acc struct{ n, mean, m2 []float64 }
+	accs := map[string]*acc{}
 	key := make([]string, len(pars))
 rows:
 	for i, row := range f.Rows {
@@ -116,43 +117,47 @@ rows:
 			}
 			key[k] = canonical(x)
 		}
-		vals := make([]float64, len(ocols))
+		kk := strings.Join(key, "\x00")
+		a, ok := accs[kk]
+		if !ok {
+			n := len(ocols)
+			a = &acc{make([]float64, n), make([]float64, n), make([]float64, n)}
+			accs[kk] = a
+		}
 		for k, j := range ocols {
 			if row[j] == "" {
-				vals[k] = math.NaN() // not measured
 				continue
 			}
 			v, err := f.Float(i, j)
 			if err != nil {
 				return nil, err
 			}
-			vals[k] = v
+			a.n[k]++
+			d := v - a.mean[k]
+			a.mean[k] += d / a.n[k]
+			a.m2[k] += d * (v - a.mean[k])
 		}
-		kk := strings.Join(key, "\x00")
-		if _, ok := sums[kk]; !ok {
-			sums[kk], sq[kk] = make([]float64, len(vals)), make([]float64, len(vals))
-		}
-		for k, v := range vals {
-			sums[kk][k] += v
-			sq[kk][k] += v * v
-		}
-		counts[kk]++
 	}
-	if len(sums) == 0 {
+	if len(accs) == 0 {
 		return nil, tycho.Errorf(tycho.EINVALID, "%s: no row matches the campaign's parameters", f.Name)
 	}
-	for kk, sum := range sums {
-		n := float64(counts[kk])
-		mean := make([]float64, len(sum))
-		sd := make([]float64, len(sum))
-		for k := range sum {
-			mean[k] = sum[k] / n
-			if n > 1 {
-				sd[k] = math.Sqrt(math.Max(0, (sq[kk][k]-n*mean[k]*mean[k])/(n-1)))
+	for kk, a := range accs {
+		mean := make([]float64, len(ocols))
+		var sd []float64
+		for k := range mean {
+			mean[k] = a.mean[k]
+			if a.n[k] == 0 {
+				mean[k] = math.NaN() // not measured
+			}
+			if a.n[k] > 1 {
+				if sd == nil {
+					sd = make([]float64, len(ocols))
+				}
+				sd[k] = math.Sqrt(a.m2[k] / (a.n[k] - 1))
 			}
 		}
 		l.rows[kk] = mean
-		if n > 1 {
+		if sd != nil {
 			l.noise[kk] = sd
 		}
 	}
@@ -210,7 +215,7 @@ func (l *Lab) Run(ctx context.Context, e *tycho.Experiment) (*tycho.Result, erro
 			continue
 		}
 		res.Objectives[name] = vals[k]
-		if sd != nil {
+		if sd != nil && sd[k] > 0 {
 			if res.Noise == nil {
 				res.Noise = map[string]float64{}
 			}
