@@ -210,16 +210,11 @@ func (a *LogEHVI) eval(x, grad []float64) float64 {
 		}
 	}
 	total := logSumExp(logs)
-	if grad == nil || math.IsInf(total, -1) {
-		if grad != nil {
-			for i := range grad {
-				grad[i] = 0
-			}
-		}
-		return total
-	}
 	for i := range grad {
 		grad[i] = 0
+	}
+	if grad == nil || math.IsInf(total, -1) {
+		return total
 	}
 	for k := range a.boxes {
 		w := math.Exp(logs[k] - total)

@@ -337,17 +337,6 @@ func (s *Space) withFixed() tycho.Params {
 	return out
 }
 
-// argmax returns the index of the largest value, the first on ties.
-func argmax(v []float64) int {
-	best := 0
-	for i := range v {
-		if v[i] > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 func index(list []string, v string) int {
 	for i, c := range list {
 		if c == v {
