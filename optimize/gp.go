@@ -120,7 +120,15 @@ func Fit(x [][]float64, y []float64, opts FitOptions) (*GP, error) {
 		}
 	}
 
-	starts := [][]float64{priorMode(d)}
+	// Two deterministic starts: the prior's median lengthscales (smooth),
+	// and its mode in lengthscale space, e^(μ−σ²), which is where BoTorch
+	// starts. From the smooth start alone, noisy data in several dimensions
+	// is often explained as all noise.
+	short := priorMode(d)
+	for i := range d {
+		short[i] -= lengthscalePriorSD * lengthscalePriorSD
+	}
+	starts := [][]float64{priorMode(d), short}
 	if opts.Warm != nil && len(opts.Warm.Lengthscales) == d {
 		starts = append(starts, opts.Warm.theta())
 	}

@@ -276,7 +276,16 @@ func Reference(spec *tycho.Spec, inferred []float64) []float64 {
 // closely: the best three results, or up to five points of the front.
 func (m *models) around(obs *observations) [][]float64 {
 	if len(m.obj) == 1 {
-		return topPoints(obs.obj[0].x, obs.obj[0].y, 3)
+		y := obs.obj[0].y
+		if m.noisy[0] {
+			// Under noise the best readings flatter; search near the
+			// points the model rates best.
+			y = make([]float64, len(obs.obj[0].x))
+			for i, x := range obs.obj[0].x {
+				y[i], _ = m.obj[0].Predict(x)
+			}
+		}
+		return topPoints(obs.obj[0].x, y, 3)
 	}
 	var pts [][]float64
 	for _, i := range ParetoFront(obs.vecY) {
