@@ -31,7 +31,10 @@ const (
 	lengthscalePriorSD = 1.7320508075688772 // √3
 	sqrt5              = 2.23606797749979
 	logMinLengthscale  = -7.0 // ≈ 1e-3 of the unit cube
-	logMaxLengthscale  = 7.0
+	// shortStartMaxDims is the largest input dimension fitted also from
+	// short lengthscales when the noise is fixed.
+	shortStartMaxDims = 10
+	logMaxLengthscale = 7.0
 )
 
 // Hyper holds the GP hyperparameters.
@@ -120,15 +123,21 @@ func Fit(x [][]float64, y []float64, opts FitOptions) (*GP, error) {
 		}
 	}
 
-	// Two deterministic starts: the prior's median lengthscales (smooth),
-	// and its mode in lengthscale space, e^(μ−σ²), which is where BoTorch
-	// starts. From the smooth start alone, noisy data in several dimensions
-	// is often explained as all noise.
-	short := priorMode(d)
-	for i := range d {
-		short[i] -= lengthscalePriorSD * lengthscalePriorSD
+	// Deterministic starts: the prior's median lengthscales (smooth) and,
+	// in few dimensions or when noise is inferred, also its mode in
+	// lengthscale space, e^(μ−σ²), which is where BoTorch starts. From the
+	// smooth start alone, noisy data is often explained as all noise, and
+	// a low-dimensional function's finer structure is missed; in many
+	// dimensions (descriptor encodings) with few points the short start
+	// overfits, and the benchmarks bear both out (docs/benchmarks.md).
+	starts := [][]float64{priorMode(d)}
+	if d <= shortStartMaxDims || opts.InferNoise {
+		short := priorMode(d)
+		for i := range d {
+			short[i] -= lengthscalePriorSD * lengthscalePriorSD
+		}
+		starts = append(starts, short)
 	}
-	starts := [][]float64{priorMode(d), short}
 	if opts.Warm != nil && len(opts.Warm.Lengthscales) == d {
 		starts = append(starts, opts.Warm.theta())
 	}

@@ -352,3 +352,46 @@ func TestNoisyRecommendation(t *testing.T) {
 		t.Errorf("recommended %v (mean %g); want a point near x = 1", a.Recommended, a.Mean)
 	}
 }
+
+// TestPendingExperiments checks the asynchronous case: with experiments
+// still in flight (results arriving out of order), a new batch avoids
+// them and spreads out.
+func TestPendingExperiments(t *testing.T) {
+	s := &tycho.Spec{Name: "p", Parameters: box("x1", "x2"), Objectives: []tycho.Objective{{Name: "y", Direction: tycho.Maximize}},
+		Budget: tycho.Budget{MaxExperiments: 40}}
+	s.SetDefaults()
+	f := func(p tycho.Params) float64 {
+		x1, x2 := p["x1"].(float64), p["x2"].(float64)
+		return -(x1-0.3)*(x1-0.3) - (x2-0.7)*(x2-0.7)
+	}
+	done := loop(t, s, 12, 1, func(p tycho.Params) map[string]float64 { return map[string]float64{"y": f(p)} })
+	// Three proposals went out and have not come back; two later ones
+	// have (out of order).
+	sug, err := (&optimize.Strategy{}).Suggest(context.Background(), &tycho.SuggestRequest{Spec: s, Completed: done, N: 3, Seed: 99})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pending []*tycho.Experiment
+	for i, p := range sug.Params {
+		pending = append(pending, &tycho.Experiment{Seq: 13 + i, Params: p, State: tycho.ExperimentRunning})
+	}
+	sug, err = (&optimize.Strategy{}).Suggest(context.Background(), &tycho.SuggestRequest{Spec: s, Completed: done, Pending: pending, N: 4, Seed: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append([]tycho.Params{}, sug.Params...)
+	for _, e := range pending {
+		all = append(all, e.Params)
+	}
+	for i := range all {
+		for j := range i {
+			d := math.Hypot(all[i]["x1"].(float64)-all[j]["x1"].(float64), all[i]["x2"].(float64)-all[j]["x2"].(float64))
+			if d < 1e-3 {
+				t.Errorf("proposals %v and %v collide (distance %g)", all[i], all[j], d)
+			}
+		}
+	}
+	if sug.Generation.Pending != 3 {
+		t.Errorf("generation records %d pending, want 3", sug.Generation.Pending)
+	}
+}

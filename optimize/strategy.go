@@ -106,6 +106,7 @@ func (s *Strategy) suggestGP(ctx context.Context, req *tycho.SuggestRequest, spa
 	fitTime := time.Since(start)
 
 	taken := slices.Clone(obs.all)
+	var inflight [][]float64 // pending and already chosen in this batch
 	// Pending experiments enter as fantasies at the posterior mean (the
 	// Kriging believer), so new proposals avoid them.
 	var pending [][]float64
@@ -115,7 +116,7 @@ func (s *Strategy) suggestGP(ctx context.Context, req *tycho.SuggestRequest, spa
 			return nil, tycho.Errorf(tycho.EINVALID, "experiment %d: %v", e.Seq, err)
 		}
 		pending = append(pending, p)
-		taken = append(taken, p)
+		inflight = append(inflight, p)
 	}
 	cur, err := m.fantasize(pending)
 	if err != nil {
@@ -140,7 +141,7 @@ func (s *Strategy) suggestGP(ctx context.Context, req *tycho.SuggestRequest, spa
 			Enumerate:  enumerateLimit,
 			Seed:       req.Seed + uint64(i)*0x9e3779b97f4a7c15,
 		})
-		p, v, ok := firstNew(space, cands, taken)
+		p, v, ok := firstNew(space, cands, taken, inflight)
 		if !ok {
 			// Every candidate is a point already taken: fall back to the
 			// Sobol sequence rather than repeat an experiment.
@@ -155,7 +156,7 @@ func (s *Strategy) suggestGP(ctx context.Context, req *tycho.SuggestRequest, spa
 			return nil, fmt.Errorf("suggest: %w", err)
 		}
 		params, acq = append(params, p), append(acq, v)
-		taken = append(taken, enc)
+		inflight = append(inflight, enc)
 		if i+1 < req.N {
 			if cur, err = cur.fantasize([][]float64{enc}); err != nil {
 				return nil, fmt.Errorf("suggest: %w", err)
@@ -177,29 +178,36 @@ func (s *Strategy) suggestGP(ctx context.Context, req *tycho.SuggestRequest, spa
 	}, nil
 }
 
-// firstNew returns the best candidate whose decoded parameters are not
-// already taken.
-func firstNew(space *Space, cands []Candidate, taken [][]float64) (tycho.Params, float64, bool) {
+// firstNew returns the best feasible candidate that repeats no finished
+// experiment and keeps at least minSeparation from every experiment in
+// flight. Near a converged optimum the Kriging believer would otherwise
+// stack a batch on top of itself.
+func firstNew(space *Space, cands []Candidate, taken, inflight [][]float64) (tycho.Params, float64, bool) {
 	for _, c := range cands {
 		p := space.Decode(c.X)
 		enc, err := space.Encode(p)
 		if err != nil || !space.Feasible(enc) {
 			continue
 		}
-		if !near(enc, taken) {
+		if !near(enc, taken, 1e-9) && !near(enc, inflight, minSeparation) {
 			return p, c.Value, true
 		}
 	}
 	return nil, 0, false
 }
 
-func near(x []float64, set [][]float64) bool {
+// minSeparation is the least distance, in the unit cube, between a
+// proposal and an experiment in flight.
+const minSeparation = 0.01
+
+// near reports whether x is within distance r of a point of set.
+func near(x []float64, set [][]float64, r float64) bool {
 	for _, s := range set {
 		var d float64
 		for j := range x {
 			d += (x[j] - s[j]) * (x[j] - s[j])
 		}
-		if d < 1e-18 {
+		if d < r*r {
 			return true
 		}
 	}
