@@ -43,7 +43,10 @@ type Experiment struct {
 	State      ExperimentState
 	// Attempt counts the times the experiment was started; a result is
 	// accepted only for the current attempt.
-	Attempt    int
+	Attempt int
+	// Lease is the current or last lease of an experiment run by an agent
+	// or an ask/tell client, and nil for one run in process.
+	Lease      *Lease
 	Result     *Result
 	Error      string
 	CreatedAt  time.Time
@@ -66,7 +69,11 @@ type Result struct {
 type Generation struct {
 	CampaignID string
 	// Index numbers a campaign's generations from 1.
-	Index    int
+	Index int
+	// Key, if set, is the idempotency key of the request that created the
+	// generation; a campaign's keys are unique, so a retried request finds
+	// the generation it created instead of creating a twin.
+	Key      string
 	Strategy string
 	Seed     uint64
 	// Observations and Pending count the experiments the strategy saw
@@ -94,6 +101,9 @@ type ExperimentService interface {
 	// ListExperiments returns a campaign's experiments ordered by Seq.
 	// Returns ENOTFOUND if the campaign does not exist.
 	ListExperiments(ctx context.Context, campaignID string) ([]*Experiment, error)
+	// FindGeneration returns the generation of a campaign created under an
+	// idempotency key. Returns ENOTFOUND if there is none.
+	FindGeneration(ctx context.Context, campaignID, key string) (*Generation, error)
 	// ListGenerations returns a campaign's generations ordered by Index.
 	ListGenerations(ctx context.Context, campaignID string) ([]*Generation, error)
 	// StartExperiment moves an experiment that is not final to running and
@@ -117,5 +127,6 @@ type ExperimentService interface {
 type Store interface {
 	CampaignService
 	ExperimentService
+	LeaseService
 	Close() error
 }

@@ -177,11 +177,31 @@ type LabSpec struct {
 	// Columns, for a table lab, maps a parameter, objective or outcome to
 	// the column that holds it when the names differ.
 	Columns map[string]string `json:"columns,omitempty" yaml:"columns,omitempty"`
+	// Approval, for an agent lab, holds every proposal until a person
+	// approves it, for costly or hazardous experiments.
+	Approval bool `json:"approval,omitempty" yaml:"approval,omitempty"`
 }
 
-// LabKinds lists the kinds of lab a spec may name: "twin", a built-in
-// simulator, and "table", which answers from a CSV of measured results.
-var LabKinds = []string{"twin", "table"}
+// Lab kinds.
+const (
+	// LabTwin is a built-in simulator, run in process.
+	LabTwin = "twin"
+	// LabTable answers from a CSV of measured results.
+	LabTable = "table"
+	// LabAgent is an instrument behind `tycho agent`, which leases the
+	// experiments proposed for the lab Name from a server.
+	LabAgent = "agent"
+	// LabExternal runs nowhere Tycho knows of: a notebook or an external
+	// optimizer asks for experiments and tells their results (ask/tell).
+	LabExternal = "external"
+)
+
+// LabKinds lists the kinds of lab a spec may name.
+var LabKinds = []string{LabTwin, LabTable, LabAgent, LabExternal}
+
+// Asynchronous reports whether the spec's experiments run outside the
+// process that proposes them, their results arriving through the store.
+func (l LabSpec) Asynchronous() bool { return l.Kind == LabAgent || l.Kind == LabExternal }
 
 // MaxObjectives is the most objectives a campaign may optimize together.
 const MaxObjectives = 3
@@ -226,7 +246,7 @@ func (s *Spec) SetDefaults() {
 		s.InitialDesign = 2*s.Dims() + 2
 	}
 	if s.Lab.Kind == "" {
-		s.Lab.Kind = "twin"
+		s.Lab.Kind = LabTwin
 	}
 	if s.Stop.GoalReached == nil {
 		for _, o := range s.Objectives {
@@ -403,20 +423,26 @@ func (s *Spec) Validate() []FieldError {
 		add("lab.kind", "unknown lab kind %q (want one of %s)", s.Lab.Kind, strings.Join(LabKinds, ", "))
 	}
 	switch s.Lab.Kind {
-	case "twin":
+	case LabTwin, LabAgent:
 		if s.Lab.Name == "" {
 			add("lab.name", "is required")
 		}
-		if s.Lab.File != "" {
-			add("lab.file", "applies to a table lab only")
-		}
-	case "table":
+	case LabTable:
 		if s.Lab.File == "" {
 			add("lab.file", "a table lab needs the CSV file of results it answers from")
 		}
-		if s.Lab.Noise != 0 {
-			add("lab.noise", "applies to a twin only")
-		}
+	}
+	if s.Lab.File != "" && s.Lab.Kind != LabTable {
+		add("lab.file", "applies to a table lab only")
+	}
+	if s.Lab.Noise != 0 && s.Lab.Kind != LabTwin {
+		add("lab.noise", "applies to a twin only")
+	}
+	if s.Lab.Approval && s.Lab.Kind != LabAgent {
+		add("lab.approval", "applies to an agent lab only")
+	}
+	if s.Lab.Kind == LabAgent && !validLabName(s.Lab.Name) {
+		add("lab.name", "%q is not a lab name: use letters, digits, '.', '_' and '-', at most 64", s.Lab.Name)
 	}
 	for k := range s.Lab.Columns {
 		if _, ok := names[k]; !ok {
@@ -539,4 +565,18 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// validLabName reports whether name can name an agent lab: it appears in
+// URLs and metric labels, so it is kept to a safe alphabet.
+func validLabName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -119,7 +119,7 @@ func (p *parser) parse(labs func(*tycho.Spec) error) *tycho.Spec {
 	if len(p.problems) == 0 && labs != nil {
 		if err := labs(&s); err != nil {
 			field := "lab.name"
-			if s.Lab.Kind == "table" {
+			if s.Lab.Kind == tycho.LabTable {
 				field = "lab.file"
 			}
 			p.add(d.lineOf(field), field, "%s", message(err))

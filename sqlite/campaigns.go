@@ -36,9 +36,10 @@ func (db *DB) CreateCampaign(ctx context.Context, c *tycho.Campaign) error {
 		updated = created
 	}
 	err = db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO campaigns (id, name, spec, source, source_digest, source_name, status, stop_reason, elapsed_ns, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, c.Spec.Name, string(spec), source, c.SourceDigest, c.SourceName, c.Status, c.StopReason, int64(c.Elapsed), nanos(created), nanos(updated))
+		_, err := tx.ExecContext(ctx, `INSERT INTO campaigns (id, name, spec, source, source_digest, source_name, status, stop_reason, elapsed_ns, created_at, updated_at, queue, approval)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.Spec.Name, string(spec), source, c.SourceDigest, c.SourceName, c.Status, c.StopReason, int64(c.Elapsed), nanos(created), nanos(updated),
+			queue(&c.Spec), c.Spec.Lab.Approval)
 		if isUnique(err) {
 			return tycho.Errorf(tycho.ECONFLICT, "campaign %s already exists", c.ID)
 		}
@@ -159,4 +160,13 @@ func scanCampaigns(rows *sql.Rows) ([]*tycho.Campaign, error) {
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// queue is the agent lab a campaign's experiments are leased from, or ""
+// for a campaign whose experiments no agent may lease.
+func queue(s *tycho.Spec) string {
+	if s.Lab.Kind != tycho.LabAgent {
+		return ""
+	}
+	return s.Lab.Name
 }

@@ -83,11 +83,19 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 		} else if !ok {
 			return tycho.Errorf(tycho.ENOTFOUND, "campaign %q not found", g.CampaignID)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO generations (campaign_id, idx, strategy, seed, observations, pending, model, acquisition, fit_ns, propose_ns, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO generations (campaign_id, idx, strategy, seed, observations, pending, model, acquisition, fit_ns, propose_ns, created_at, key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			g.CampaignID, g.Index, g.Strategy, strconv.FormatUint(g.Seed, 10), g.Observations, g.Pending, nullText(model), nullText(acq),
-			int64(g.FitTime), int64(g.ProposeTime), nanos(gCreated))
+			int64(g.FitTime), int64(g.ProposeTime), nanos(gCreated), nullString(g.Key))
 		if isUnique(err) {
+			if g.Key != "" {
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM generations WHERE campaign_id = ? AND key = ?`, g.CampaignID, g.Key).Scan(&n); err != nil {
+					return err
+				} else if n > 0 {
+					return tycho.Errorf(tycho.ECONFLICT, "campaign %s already has a generation with idempotency key %q", g.CampaignID, g.Key)
+				}
+			}
 			return tycho.Errorf(tycho.ECONFLICT, "campaign %s already has generation %d", g.CampaignID, g.Index)
 		} else if err != nil {
 			return fmt.Errorf("insert generation: %w", err)
@@ -98,9 +106,13 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 		for i, e := range exps {
 			r := rows[i]
 			seq++
-			_, err := tx.ExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			var l tycho.Lease
+			if e.Lease != nil {
+				l = *e.Lease
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`, lease_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				e.ID, g.CampaignID, seq, g.Index, r.params, r.state, e.Attempt, r.result, e.Error,
-				nanos(r.created), nanos(e.StartedAt), nanos(e.FinishedAt))
+				nanos(r.created), nanos(e.StartedAt), nanos(e.FinishedAt), l.Holder, nanos(l.Expires), tycho.HashLeaseToken(l.Token))
 			if isUnique(err) {
 				return tycho.Errorf(tycho.ECONFLICT, "experiment %s already exists", e.ID)
 			} else if err != nil {
@@ -122,7 +134,10 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 	return nil
 }
 
-const experimentColumns = `id, campaign_id, seq, generation, params, state, attempt, result, error, created_at, started_at, finished_at`
+// experimentColumns are the columns scanExperiment reads. The lease token
+// is not among them: it leaves the store only from the call that grants
+// the lease.
+const experimentColumns = `id, campaign_id, seq, generation, params, state, attempt, result, error, created_at, started_at, finished_at, lease_holder, lease_expires`
 
 // ListExperiments implements tycho.ExperimentService.
 func (db *DB) ListExperiments(ctx context.Context, campaignID string) ([]*tycho.Experiment, error) {
@@ -159,8 +174,7 @@ func (db *DB) ListExperiments(ctx context.Context, campaignID string) ([]*tycho.
 func (db *DB) ListGenerations(ctx context.Context, campaignID string) ([]*tycho.Generation, error) {
 	var out []*tycho.Generation
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT campaign_id, idx, strategy, seed, observations, pending, model, acquisition, fit_ns, propose_ns, created_at
-			FROM generations WHERE campaign_id = ? ORDER BY idx`, campaignID)
+		rows, err := tx.QueryContext(ctx, `SELECT `+generationColumns+` FROM generations WHERE campaign_id = ? ORDER BY idx`, campaignID)
 		if err != nil {
 			return err
 		}
@@ -356,9 +370,13 @@ func scanExperiment(s scanner) (*tycho.Experiment, error) {
 	var e tycho.Experiment
 	var params []byte
 	var result []byte
-	var created, started, finished int64
-	if err := s.Scan(&e.ID, &e.CampaignID, &e.Seq, &e.Generation, &params, &e.State, &e.Attempt, &result, &e.Error, &created, &started, &finished); err != nil {
+	var created, started, finished, expires int64
+	var holder string
+	if err := s.Scan(&e.ID, &e.CampaignID, &e.Seq, &e.Generation, &params, &e.State, &e.Attempt, &result, &e.Error, &created, &started, &finished, &holder, &expires); err != nil {
 		return nil, err
+	}
+	if holder != "" {
+		e.Lease = &tycho.Lease{Holder: holder, Expires: fromNanos(expires)}
 	}
 	var err error
 	if e.Params, err = decodeParams(params); err != nil {
@@ -373,12 +391,23 @@ func scanExperiment(s scanner) (*tycho.Experiment, error) {
 	return &e, nil
 }
 
+const generationColumns = `campaign_id, idx, strategy, seed, observations, pending, model, acquisition, fit_ns, propose_ns, created_at, COALESCE(key, '')`
+
+// FindGeneration implements tycho.ExperimentService.
+func (db *DB) FindGeneration(ctx context.Context, campaignID, key string) (*tycho.Generation, error) {
+	g, err := scanGeneration(db.db.QueryRowContext(ctx, `SELECT `+generationColumns+` FROM generations WHERE campaign_id = ? AND key = ?`, campaignID, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, tycho.Errorf(tycho.ENOTFOUND, "campaign %s has no generation with idempotency key %q", campaignID, key)
+	}
+	return g, wrap(err, "find generation of campaign %s", campaignID)
+}
+
 func scanGeneration(s scanner) (*tycho.Generation, error) {
 	var g tycho.Generation
 	var seed string
 	var model, acq []byte
 	var fit, propose, created int64
-	if err := s.Scan(&g.CampaignID, &g.Index, &g.Strategy, &seed, &g.Observations, &g.Pending, &model, &acq, &fit, &propose, &created); err != nil {
+	if err := s.Scan(&g.CampaignID, &g.Index, &g.Strategy, &seed, &g.Observations, &g.Pending, &model, &acq, &fit, &propose, &created, &g.Key); err != nil {
 		return nil, err
 	}
 	var err error
@@ -403,4 +432,12 @@ func nullText(b []byte) any {
 		return nil
 	}
 	return string(b)
+}
+
+// nullString stores s, and "" as NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite of tycho.Store. Every store
-// (SQLite now, PostgreSQL later) runs the same tests through Run, so the
-// contract written on tycho.CampaignService and tycho.ExperimentService is
+// (SQLite and PostgreSQL) runs the same tests through Run, so the
+// contract written on tycho.CampaignService, tycho.ExperimentService and
+// tycho.LeaseService is
 // checked in one place.
 package storetest
 
@@ -54,6 +55,17 @@ func Run(t *testing.T, open func(t *testing.T) tycho.Store) {
 		{"ConcurrentStartCountsAttempts", testConcurrentStart},
 		{"ConcurrentCompleteOneWins", testConcurrentCompleteOneWins},
 		{"ConcurrentAddGeneration", testConcurrentAddGeneration},
+
+		{"LeaseQueue", testLeaseQueue},
+		{"ErrLeaseRequestInvalid", testLeaseRequestInvalid},
+		{"LeaseApproval", testLeaseApproval},
+		{"LeaseExpiry", testLeaseExpiry},
+		{"RenewLease", testRenewLease},
+		{"CompleteLeased", testCompleteLeased},
+		{"ReleaseLease", testReleaseLease},
+		{"LeaseFinishedCampaign", testLeaseFinishedCampaign},
+		{"AskTell", testAskTell},
+		{"ConcurrentLease", testConcurrentLease},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })

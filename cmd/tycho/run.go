@@ -178,9 +178,9 @@ func findResumable(ctx context.Context, store tycho.Store, arg string, s *tycho.
 // spec's relative file names are relative to.
 func newLab(s *tycho.Spec, campaignFile string) (tycho.Lab, error) {
 	switch s.Lab.Kind {
-	case "twin":
+	case tycho.LabTwin:
 		return twin.New(s)
-	case "table":
+	case tycho.LabTable:
 		return table.New(spec.Resolve(campaignFile, s.Lab.File), s)
 	}
 	return nil, tycho.Errorf(tycho.EINVALID, "unknown lab kind %q", s.Lab.Kind)
@@ -208,7 +208,7 @@ func absPath(path string) string {
 
 // labName describes the lab of a spec, such as "twin branin".
 func labName(s *tycho.Spec) string {
-	if s.Lab.Kind == "table" {
+	if s.Lab.Kind == tycho.LabTable {
 		return "table " + filepath.Base(s.Lab.File)
 	}
 	return s.Lab.Kind + " " + s.Lab.Name

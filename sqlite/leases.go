@@ -1,0 +1,234 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"tycho"
+)
+
+// FindExperiment implements tycho.LeaseService.
+func (db *DB) FindExperiment(ctx context.Context, id string) (*tycho.Experiment, error) {
+	e, err := findExperiment(ctx, db.db, id)
+	return e, wrap(err, "find experiment %s", id)
+}
+
+// LeaseExperiments implements tycho.LeaseService. The write lock makes the
+// select and the updates one atomic step.
+func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*tycho.Experiment, error) {
+	if err := tycho.ValidLeaseRequest(req); err != nil {
+		return nil, err
+	}
+	var out []*tycho.Experiment
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		rows, err := tx.QueryContext(ctx, `SELECT `+prefixed("e.", experimentColumns)+`
+			FROM experiments e JOIN campaigns c ON c.id = e.campaign_id
+			WHERE c.queue = ? AND c.status = ? AND e.state NOT IN (?, ?, ?) AND (
+				e.state = ? OR (e.state = ? AND c.approval = 0)
+				OR (e.state IN (?, ?) AND e.lease_expires > 0 AND e.lease_expires <= ?))
+			ORDER BY e.created_at, e.campaign_id, e.seq LIMIT ?`,
+			req.Lab, tycho.CampaignRunning,
+			tycho.ExperimentCompleted, tycho.ExperimentFailed, tycho.ExperimentAbandoned,
+			tycho.ExperimentApproved, tycho.ExperimentProposed,
+			tycho.ExperimentDispatched, tycho.ExperimentRunning, nanos(now), req.Max)
+		if err != nil {
+			return err
+		}
+		var ready []*tycho.Experiment
+		for rows.Next() {
+			e, err := scanExperiment(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			ready = append(ready, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		expires := now.Add(req.TTL)
+		for _, e := range ready {
+			token, err := tycho.NewLeaseToken()
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, attempt = attempt + 1, started_at = ?,
+				lease_holder = ?, lease_token = ?, lease_expires = ?
+				WHERE id = ? AND attempt = ?`,
+				tycho.ExperimentDispatched, nanos(now), req.Holder, tycho.HashLeaseToken(token), nanos(expires), e.ID, e.Attempt)
+			if err := changedOne(res, err, e); err != nil {
+				return err
+			}
+			e.State, e.Attempt, e.StartedAt = tycho.ExperimentDispatched, e.Attempt+1, now
+			e.Lease = &tycho.Lease{Holder: req.Holder, Token: token, Expires: expires}
+		}
+		out = ready
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(err, "lease experiments of lab %s", req.Lab)
+	}
+	if out == nil {
+		out = []*tycho.Experiment{}
+	}
+	return out, nil
+}
+
+// RenewLease implements tycho.LeaseService.
+func (db *DB) RenewLease(ctx context.Context, id, token string, ttl time.Duration) (*tycho.Experiment, error) {
+	if err := tycho.ValidLeaseTTL(ttl); err != nil {
+		return nil, err
+	}
+	var e *tycho.Experiment
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if e, err = leased(ctx, tx, id, token); err != nil {
+			return err
+		}
+		expires := db.now().Add(ttl)
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, lease_expires = ? WHERE id = ? AND attempt = ?`,
+			tycho.ExperimentRunning, nanos(expires), id, e.Attempt)
+		if err := changedOne(res, err, e); err != nil {
+			return err
+		}
+		e.State, e.Lease.Expires = tycho.ExperimentRunning, expires
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(err, "renew lease of experiment %s", id)
+	}
+	return e, nil
+}
+
+// ReleaseLease implements tycho.LeaseService. The experiment goes back to
+// the state it was leased from: approved when its campaign requires
+// approval, proposed otherwise.
+func (db *DB) ReleaseLease(ctx context.Context, id, token string) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		e, err := leased(ctx, tx, id, token)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET
+			state = CASE WHEN (SELECT approval FROM campaigns WHERE id = experiments.campaign_id) = 1 THEN ? ELSE ? END,
+			lease_holder = '', lease_token = '', lease_expires = 0
+			WHERE id = ? AND attempt = ?`,
+			tycho.ExperimentApproved, tycho.ExperimentProposed, id, e.Attempt)
+		return changedOne(res, err, e)
+	})
+	return wrap(err, "release lease of experiment %s", id)
+}
+
+// ApproveExperiment implements tycho.LeaseService.
+func (db *DB) ApproveExperiment(ctx context.Context, id string) (*tycho.Experiment, error) {
+	var e *tycho.Experiment
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if e, err = findExperiment(ctx, tx, id); err != nil {
+			return err
+		}
+		switch e.State {
+		case tycho.ExperimentApproved:
+			return nil
+		case tycho.ExperimentProposed:
+		default:
+			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is %s; only a proposed experiment can be approved", e.Seq, e.CampaignID, e.State)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ? WHERE id = ? AND state = ?`, tycho.ExperimentApproved, id, e.State)
+		if err := changedOne(res, err, e); err != nil {
+			return err
+		}
+		e.State = tycho.ExperimentApproved
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(err, "approve experiment %s", id)
+	}
+	return e, nil
+}
+
+// CompleteLeased implements tycho.LeaseService.
+func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Result) error {
+	if r == nil {
+		return tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
+	}
+	body, err := canonicalResult(r)
+	if err != nil {
+		return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
+	}
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		e, err := leased(ctx, tx, id, token)
+		if e == nil {
+			return err
+		}
+		if e.State == tycho.ExperimentCompleted {
+			if stored, err := canonicalResult(e.Result); err == nil && string(stored) == string(body) {
+				return nil // a retry of a result already recorded
+			}
+			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s already has a different result", e.Seq, e.CampaignID)
+		} else if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, result = ?, finished_at = ? WHERE id = ? AND attempt = ?`,
+			tycho.ExperimentCompleted, string(body), nanos(db.now()), id, e.Attempt)
+		return changedOne(res, err, e)
+	})
+	return wrap(err, "complete experiment %s", id)
+}
+
+// FailLeased implements tycho.LeaseService.
+func (db *DB) FailLeased(ctx context.Context, id, token, msg string) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		e, err := leased(ctx, tx, id, token)
+		if e == nil {
+			return err
+		}
+		if e.State == tycho.ExperimentFailed {
+			if e.Error == msg {
+				return nil
+			}
+			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s already failed: %s", e.Seq, e.CampaignID, e.Error)
+		} else if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, error = ?, finished_at = ? WHERE id = ? AND attempt = ?`,
+			tycho.ExperimentFailed, msg, nanos(db.now()), id, e.Attempt)
+		return changedOne(res, err, e)
+	})
+	return wrap(err, "fail experiment %s", id)
+}
+
+// leased reads an experiment and checks that token is its current lease's
+// and that it is still in flight. When only the second check fails it
+// returns the experiment with the error, so a caller can tell a retry of
+// what it recorded from a conflict.
+func leased(ctx context.Context, tx *sql.Tx, id, token string) (*tycho.Experiment, error) {
+	e, err := findExperiment(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	var stored string
+	if err := tx.QueryRowContext(ctx, `SELECT lease_token FROM experiments WHERE id = ?`, id).Scan(&stored); err != nil {
+		return nil, err
+	}
+	if !tycho.LeaseTokenMatches(stored, token) {
+		return nil, tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is not leased to the caller: the lease token is not the current one", e.Seq, e.CampaignID)
+	}
+	if e.State != tycho.ExperimentDispatched && e.State != tycho.ExperimentRunning {
+		return e, tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is %s, no longer in flight", e.Seq, e.CampaignID, e.State)
+	}
+	return e, nil
+}
+
+// prefixed qualifies each column of a column list with a table alias.
+func prefixed(alias, columns string) string {
+	cols := strings.Split(columns, ", ")
+	for i, c := range cols {
+		cols[i] = alias + c
+	}
+	return strings.Join(cols, ", ")
+}
