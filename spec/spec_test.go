@@ -175,7 +175,7 @@ var badCases = []struct {
 	{"ErrLabPlainError", edit("lab: {kind: twin, name: branin}", "lab:\n  kind: twin\n  name: plain"),
 		"bad.yaml:12: lab.name: lab is offline"},
 	{"ErrUnknownLabKind", edit("kind: twin", "kind: robot"),
-		`bad.yaml:10: lab.kind: unknown lab kind "robot" (want one of twin, table)`},
+		`bad.yaml:10: lab.kind: unknown lab kind "robot" (want one of twin, table, agent, external)`},
 	{"ErrWrongType", edit("max_experiments: 10", "max_experiments: lots"),
 		`bad.yaml:9: budget.max_experiments: want a whole number, got text "lots"`},
 	{"ErrWrongTypeInList", edit("[0, 15]", `[0, "15"]`),
