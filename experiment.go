@@ -21,6 +21,12 @@ const (
 	ExperimentAbandoned  ExperimentState = "abandoned"
 )
 
+// ExperimentStates lists the states in lifecycle order.
+var ExperimentStates = []ExperimentState{
+	ExperimentProposed, ExperimentApproved, ExperimentDispatched, ExperimentRunning,
+	ExperimentCompleted, ExperimentFailed, ExperimentAbandoned,
+}
+
 // Final reports whether no further transition leaves state s.
 func (s ExperimentState) Final() bool {
 	return s == ExperimentCompleted || s == ExperimentFailed || s == ExperimentAbandoned
@@ -104,6 +110,8 @@ type ExperimentService interface {
 	// FindGeneration returns the generation of a campaign created under an
 	// idempotency key. Returns ENOTFOUND if there is none.
 	FindGeneration(ctx context.Context, campaignID, key string) (*Generation, error)
+	// CountExperiments counts the experiments of all campaigns by state.
+	CountExperiments(ctx context.Context) (map[ExperimentState]int, error)
 	// ListGenerations returns a campaign's generations ordered by Index.
 	ListGenerations(ctx context.Context, campaignID string) ([]*Generation, error)
 	// StartExperiment moves an experiment that is not final to running and

@@ -580,3 +580,49 @@ func validLabName(name string) bool {
 	}
 	return true
 }
+
+// CheckParams checks that p gives every parameter of the spec a value in
+// its domain, and names nothing else. Linear constraints are not checked:
+// an experiment that was run is a fact, whether or not a proposal would
+// have chosen it. Integers come as whole float64s, and
+// a fixed parameter, if given, must have its declared value (it is filled
+// in when absent). Errors name the parameter as params.NAME.
+func (s *Spec) CheckParams(p Params) error {
+	for name := range p {
+		if s.Parameter(name) == nil {
+			return Errorf(EINVALID, "params.%s: no such parameter", name)
+		}
+	}
+	for i := range s.Parameters {
+		par := &s.Parameters[i]
+		v, ok := p[par.Name]
+		if par.Kind == Fixed {
+			if !ok {
+				p[par.Name] = par.Value
+			} else if fmt.Sprint(v) != fmt.Sprint(par.Value) {
+				return Errorf(EINVALID, "params.%s: is fixed at %v, got %v", par.Name, par.Value, v)
+			}
+			continue
+		}
+		if !ok {
+			return Errorf(EINVALID, "params.%s: is missing", par.Name)
+		}
+		if par.Kind == Categorical {
+			c, isString := v.(string)
+			if !isString || !contains(par.Choices, c) {
+				return Errorf(EINVALID, "params.%s: %v is not one of %s", par.Name, v, strings.Join(par.Choices, ", "))
+			}
+			continue
+		}
+		x, isNumber := v.(float64)
+		switch {
+		case !isNumber:
+			return Errorf(EINVALID, "params.%s: want a number, got %v", par.Name, v)
+		case math.IsNaN(x) || x < par.Lower() || x > par.Upper():
+			return Errorf(EINVALID, "params.%s: %g is outside the bounds [%g, %g]", par.Name, x, par.Lower(), par.Upper())
+		case par.Kind == Integer && x != math.Trunc(x):
+			return Errorf(EINVALID, "params.%s: %g is not a whole number", par.Name, x)
+		}
+	}
+	return nil
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"tycho"
+	"tycho/internal/notify"
 )
 
 // Runner drives one campaign through the loop.
@@ -33,6 +34,13 @@ type Runner struct {
 	// generation 1 before it proposes anything; they count towards the
 	// model and the stop rules but not against the experiment budget.
 	Prior func(ctx context.Context) ([]*tycho.Experiment, error)
+	// Hub, if set, wakes the runner of an agent-lab campaign when news of
+	// it arrives, and hears from the runner when it proposes.
+	Hub *notify.Hub
+	// Poll is how often the runner of an agent-lab campaign rereads the
+	// store without news (other servers' news is not heard); 0 means a
+	// second.
+	Poll time.Duration
 }
 
 // Progress reports how far a campaign has come.
@@ -78,6 +86,12 @@ func (r *Runner) Run(ctx context.Context, id string) (*tycho.Campaign, error) {
 	if err := r.importPrior(ctx, c, log); err != nil {
 		return nil, err
 	}
+	switch c.Spec.Lab.Kind {
+	case tycho.LabAgent:
+		return r.runAsync(ctx, c, elapsed, log)
+	case tycho.LabExternal:
+		return nil, tycho.Errorf(tycho.ECONFLICT, "campaign %s is driven by its ask/tell client, not run", c.ID)
+	}
 	for {
 		exps, err := r.Store.ListExperiments(ctx, c.ID)
 		if err != nil {
@@ -101,15 +115,76 @@ func (r *Runner) Run(ctx context.Context, id string) (*tycho.Campaign, error) {
 			continue
 		}
 		if reason, stop := r.stopReason(c, exps, elapsed()); stop {
-			log.Info("campaign finished", "reason", reason)
-			status := tycho.CampaignCompleted
-			e := elapsed()
-			return r.Store.UpdateCampaign(ctx, c.ID, tycho.CampaignUpdate{Status: &status, StopReason: &reason, Elapsed: &e})
+			return r.finish(ctx, c, exps, reason, elapsed(), log)
 		}
-		if err := r.propose(ctx, c, exps, log); err != nil {
+		if _, err := r.propose(ctx, c, exps, log); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// runAsync runs a campaign whose experiments an agent leases: it keeps
+// the batch size in flight, proposing as results arrive through the store,
+// until a stop rule fires. Several servers may run the same campaign: a
+// generation another proposed first is simply reread.
+func (r *Runner) runAsync(ctx context.Context, c *tycho.Campaign, elapsed func() time.Duration, log *slog.Logger) (*tycho.Campaign, error) {
+	hub := r.Hub
+	if hub == nil {
+		hub = new(notify.Hub)
+	}
+	poll := r.Poll
+	if poll <= 0 {
+		poll = time.Second
+	}
+	done := -1
+	for {
+		news := hub.Watch(notify.CampaignTopic(c.ID))
+		cur, err := r.Store.FindCampaign(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if cur.Status != tycho.CampaignRunning {
+			return cur, nil // stopped by a person, or by another server
+		}
+		exps, err := r.Store.ListExperiments(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if reason, stop := r.stopReason(c, exps, elapsed()); stop {
+			return r.finish(ctx, c, exps, reason, elapsed(), log)
+		}
+		if n := finished(&c.Spec, exps); n != done && r.Progress != nil {
+			r.Progress(r.progress(c, exps, "", elapsed()))
+			done = n
+		}
+		proposed, err := r.propose(ctx, c, exps, log)
+		switch {
+		case tycho.ErrorCode(err) == tycho.ECONFLICT:
+			continue // another server proposed this generation
+		case err != nil:
+			return nil, err
+		case proposed > 0:
+			hub.Notify(notify.LabTopic(c.Spec.Lab.Name))
+			continue
+		}
+		if err := notify.Wait(ctx, news, poll); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// finish marks the campaign completed for reason, abandoning what is
+// still in flight.
+func (r *Runner) finish(ctx context.Context, c *tycho.Campaign, exps []*tycho.Experiment, reason string, elapsed time.Duration, log *slog.Logger) (*tycho.Campaign, error) {
+	for _, e := range pending(exps) {
+		err := r.Store.AbandonExperiment(ctx, e.ID, "campaign finished: "+reason)
+		if err != nil && tycho.ErrorCode(err) != tycho.ECONFLICT {
+			return nil, err
+		}
+	}
+	log.Info("campaign finished", "reason", reason)
+	status := tycho.CampaignCompleted
+	return r.Store.UpdateCampaign(ctx, c.ID, tycho.CampaignUpdate{Status: &status, StopReason: &reason, Elapsed: &elapsed})
 }
 
 // importPrior records the campaign's prior data as generation 1, unless a
@@ -142,9 +217,27 @@ func (r *Runner) importPrior(ctx context.Context, c *tycho.Campaign, log *slog.L
 	return nil
 }
 
-// propose asks the strategy for the next batch and records it, with its
-// generation, in one transaction.
-func (r *Runner) propose(ctx context.Context, c *tycho.Campaign, exps []*tycho.Experiment, log *slog.Logger) error {
+// propose asks the strategy for as many experiments as the batch size
+// leaves room for beside those in flight, within the budget, and records
+// them with their generation in one transaction. It returns how many it
+// proposed.
+func (r *Runner) propose(ctx context.Context, c *tycho.Campaign, exps []*tycho.Experiment, log *slog.Logger) (int, error) {
+	g, batch, err := r.next(ctx, c, exps, c.Spec.BatchSize)
+	if err != nil || len(batch) == 0 {
+		return 0, err
+	}
+	if err := r.Store.AddGeneration(ctx, g, batch); err != nil {
+		return 0, fmt.Errorf("record generation %d: %w", g.Index, err)
+	}
+	log.Debug("proposed", "generation", g.Index, "strategy", g.Strategy, "n", len(batch),
+		"fit", g.FitTime, "propose", g.ProposeTime)
+	return len(batch), nil
+}
+
+// next asks the strategy for up to batchSize experiments in flight at
+// once, within the budget, and returns the generation and experiments to
+// record. It returns no experiments when there is no room.
+func (r *Runner) next(ctx context.Context, c *tycho.Campaign, exps []*tycho.Experiment, batchSize int) (*tycho.Generation, []*tycho.Experiment, error) {
 	spec := &c.Spec
 	req := &tycho.SuggestRequest{Spec: spec}
 	gen := 1
@@ -167,14 +260,17 @@ func (r *Runner) propose(ctx context.Context, c *tycho.Campaign, exps []*tycho.E
 			req.Pending = append(req.Pending, e)
 		}
 	}
-	req.N = min(spec.BatchSize, spec.Budget.MaxExperiments-used)
+	req.N = min(batchSize-len(req.Pending), spec.Budget.MaxExperiments-used)
+	if req.N <= 0 {
+		return nil, nil, nil
+	}
 	req.Seed = GenerationSeed(spec.Seed, gen)
 	s, err := r.Strategy.Suggest(ctx, req)
 	if err != nil {
-		return fmt.Errorf("propose generation %d: %w", gen, err)
+		return nil, nil, fmt.Errorf("propose generation %d: %w", gen, err)
 	}
 	if len(s.Params) == 0 {
-		return tycho.Errorf(tycho.EINTERNAL, "strategy %s proposed nothing", spec.Strategy)
+		return nil, nil, tycho.Errorf(tycho.EINTERNAL, "strategy %s proposed nothing", spec.Strategy)
 	}
 	g := s.Generation
 	g.CampaignID, g.Index, g.CreatedAt = c.ID, gen, r.now()
@@ -190,12 +286,7 @@ func (r *Runner) propose(ctx context.Context, c *tycho.Campaign, exps []*tycho.E
 			CreatedAt:  now,
 		}
 	}
-	if err := r.Store.AddGeneration(ctx, &g, batch); err != nil {
-		return fmt.Errorf("record generation %d: %w", gen, err)
-	}
-	log.Debug("proposed", "generation", gen, "strategy", g.Strategy, "n", len(batch),
-		"fit", g.FitTime, "propose", g.ProposeTime)
-	return nil
+	return &g, batch, nil
 }
 
 // dispatch runs one experiment in the lab and records the outcome.
@@ -283,16 +374,25 @@ func (r *Runner) stopReason(c *tycho.Campaign, exps []*tycho.Experiment, elapsed
 }
 
 func (r *Runner) progress(c *tycho.Campaign, exps []*tycho.Experiment, last string, elapsed time.Duration) Progress {
-	p := Progress{Campaign: c, Total: c.Spec.Budget.MaxExperiments, Elapsed: elapsed, Best: c.Spec.Best(exps)}
+	p := Progress{Campaign: c, Total: c.Spec.Budget.MaxExperiments, Elapsed: elapsed, Best: c.Spec.Best(exps), Done: finished(&c.Spec, exps)}
 	for _, e := range exps {
-		if (e.State == tycho.ExperimentCompleted || e.State == tycho.ExperimentFailed) && !c.Spec.IsPrior(e) {
-			p.Done++
-		}
 		if e.ID == last {
 			p.Last = e
 		}
 	}
 	return p
+}
+
+// finished counts the experiments that finished with a result or failed,
+// prior data aside.
+func finished(s *tycho.Spec, exps []*tycho.Experiment) int {
+	n := 0
+	for _, e := range exps {
+		if (e.State == tycho.ExperimentCompleted || e.State == tycho.ExperimentFailed) && !s.IsPrior(e) {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *Runner) now() time.Time {

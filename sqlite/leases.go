@@ -3,10 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
 	"tycho"
+	"tycho/internal/storejson"
 )
 
 // FindExperiment implements tycho.LeaseService.
@@ -156,7 +158,7 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 	if r == nil {
 		return tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
 	}
-	body, err := canonicalResult(r)
+	body, err := storejson.CanonicalResult(r)
 	if err != nil {
 		return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
 	}
@@ -166,7 +168,7 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 			return err
 		}
 		if e.State == tycho.ExperimentCompleted {
-			if stored, err := canonicalResult(e.Result); err == nil && string(stored) == string(body) {
+			if stored, err := storejson.CanonicalResult(e.Result); err == nil && string(stored) == string(body) {
 				return nil // a retry of a result already recorded
 			}
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s already has a different result", e.Seq, e.CampaignID)
@@ -231,4 +233,23 @@ func prefixed(alias, columns string) string {
 		cols[i] = alias + c
 	}
 	return strings.Join(cols, ", ")
+}
+
+// CountExperiments implements tycho.ExperimentService.
+func (db *DB) CountExperiments(ctx context.Context) (map[tycho.ExperimentState]int, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM experiments GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count experiments: %w", err)
+	}
+	defer rows.Close()
+	out := map[tycho.ExperimentState]int{}
+	for rows.Next() {
+		var st tycho.ExperimentState
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("count experiments: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
 }
