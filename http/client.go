@@ -149,7 +149,7 @@ func problemError(status int, data []byte) error {
 		}
 		return tycho.Errorf(codeOf(status), "server answered %d: %s", status, msg)
 	}
-	if _, ok := problemTypes[p.Code]; !ok || p.Code == etooLarge || p.Code == eunsupported {
+	if _, ok := problemTypes[p.Code]; !ok || p.Code == etooLarge || p.Code == eunsupported || p.Code == emethod {
 		p.Code = codeOf(status)
 	}
 	return &tycho.Error{Code: p.Code, Message: p.Detail}

@@ -1,7 +1,10 @@
 package http_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -58,4 +61,23 @@ func newEnv(t testing.TB) *env {
 // and the server: the client is a tycho.Store like any other.
 func TestStoreOverHTTP(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) tycho.Store { return newEnv(t).client })
+}
+
+var ctx = context.Background()
+
+// createAskTell creates the ask/tell campaign over the API and returns
+// its ID.
+func (e *env) createAskTell(t *testing.T) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"source": askTellCampaign, "source_name": "asktell.yaml"})
+	resp, err := http.Post(e.url+"/v1/campaigns", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var c struct{ ID, Detail string }
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || resp.StatusCode != 201 {
+		t.Fatalf("create: %d %v %s", resp.StatusCode, err, c.Detail)
+	}
+	return c.ID
 }

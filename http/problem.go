@@ -45,12 +45,14 @@ var problemTypes = map[string]struct {
 	tycho.EINTERNAL:     {http.StatusInternalServerError, "Internal error"},
 	etooLarge:           {http.StatusRequestEntityTooLarge, "Request body too large"},
 	eunsupported:        {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	emethod:             {http.StatusMethodNotAllowed, "Method not allowed"},
 }
 
 // Codes of the API beyond the domain's.
 const (
 	etooLarge    = "too_large"
 	eunsupported = "unsupported_media_type"
+	emethod      = "method_not_allowed"
 )
 
 // fieldError is an invalid request body, with the member at fault.

@@ -9,8 +9,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -60,10 +62,23 @@ func (s *Server) Handler() http.Handler {
 	for _, r := range s.routes() {
 		mux.Handle(r.pattern, s.instrument(r.pattern, r.handler))
 	}
-	mux.Handle("/", s.instrument("unmatched", func(w http.ResponseWriter, r *http.Request) error {
+	unmatched := s.instrument("unmatched", func(w http.ResponseWriter, r *http.Request) error {
+		// The mux answers 404 or 405 (with Allow); say the same as a problem.
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, r)
+		if allow := rec.Header().Get("Allow"); rec.Code == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", allow)
+			return &fieldError{emethod, "", fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow)}
+		}
 		return tycho.Errorf(tycho.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path)
-	}))
-	return mux
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			unmatched.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 type route struct {
@@ -760,4 +775,13 @@ func sameSpec(a, b *tycho.Spec) bool {
 func fieldPointer(path string) string {
 	r := strings.NewReplacer("[", "/", "]", "", ".", "/", "~", "~0")
 	return "/" + r.Replace(path)
+}
+
+// Routes lists the patterns the server serves, "METHOD /path/{param}".
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.routes() {
+		out = append(out, r.pattern)
+	}
+	return out
 }
