@@ -19,7 +19,7 @@ import (
 // api/openapi.yaml disagree, in either direction.
 func TestRoutesMatchOpenAPI(t *testing.T) {
 	var doc struct {
-		OpenAPI string                               `yaml:"openapi"`
+		OpenAPI string                    `yaml:"openapi"`
 		Paths   map[string]map[string]any `yaml:"paths"`
 	}
 	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
