@@ -3,13 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"tycho"
+	"tycho/internal/storejson"
 )
 
 // AddGeneration implements tycho.ExperimentService. Experiments are stored
@@ -27,11 +27,11 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 	if g.Index < 1 {
 		return tycho.Errorf(tycho.EINVALID, "generation %d of campaign %s: generations are numbered from 1", g.Index, g.CampaignID)
 	}
-	model, err := encodeModel(g.Model)
+	model, err := storejson.EncodeModel(g.Model)
 	if err != nil {
 		return err
 	}
-	acq, err := encodeNumbers(g.Acquisition)
+	acq, err := storejson.EncodeNumbers(g.Acquisition)
 	if err != nil {
 		return tycho.Errorf(tycho.EINVALID, "acquisition values cannot be stored: %v", err)
 	}
@@ -54,13 +54,13 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 		if e == nil || e.ID == "" {
 			return tycho.Errorf(tycho.EINVALID, "experiment %d of generation %d needs an ID", i+1, g.Index)
 		}
-		params, err := encodeParams(e.Params)
+		params, err := storejson.EncodeParams(e.Params)
 		if err != nil {
 			return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", e.ID, tycho.ErrorMessage(err))
 		}
 		r := row{params: string(params), state: e.State, created: e.CreatedAt}
 		if e.Result != nil {
-			body, err := canonicalResult(e.Result)
+			body, err := storejson.CanonicalResult(e.Result)
 			if err != nil {
 				return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", e.ID, tycho.ErrorMessage(err))
 			}
@@ -234,7 +234,7 @@ func (db *DB) CompleteExperiment(ctx context.Context, id string, attempt int, r 
 	if r == nil {
 		return tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
 	}
-	body, err := canonicalResult(r)
+	body, err := storejson.CanonicalResult(r)
 	if err != nil {
 		return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
 	}
@@ -246,7 +246,7 @@ func (db *DB) CompleteExperiment(ctx context.Context, id string, attempt int, r 
 		if e.State == tycho.ExperimentCompleted && e.Attempt == attempt {
 			// A retry of a result already recorded is a no-op; a
 			// different result for the same attempt is a conflict.
-			if stored, err := canonicalResult(e.Result); err == nil && string(stored) == string(body) {
+			if stored, err := storejson.CanonicalResult(e.Result); err == nil && string(stored) == string(body) {
 				return nil
 			}
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s already has a different result for attempt %d", e.Seq, e.CampaignID, attempt)
@@ -379,11 +379,11 @@ func scanExperiment(s scanner) (*tycho.Experiment, error) {
 		e.Lease = &tycho.Lease{Holder: holder, Expires: fromNanos(expires)}
 	}
 	var err error
-	if e.Params, err = decodeParams(params); err != nil {
+	if e.Params, err = storejson.DecodeParams(params); err != nil {
 		return nil, fmt.Errorf("decode parameters of experiment %s: %w", e.ID, err)
 	}
 	if result != nil {
-		if e.Result, err = decodeResult(result); err != nil {
+		if e.Result, err = storejson.DecodeResult(result); err != nil {
 			return nil, fmt.Errorf("decode result of experiment %s: %w", e.ID, err)
 		}
 	}
@@ -414,12 +414,10 @@ func scanGeneration(s scanner) (*tycho.Generation, error) {
 	if g.Seed, err = strconv.ParseUint(seed, 10, 64); err != nil {
 		return nil, fmt.Errorf("decode seed of generation %d: %w", g.Index, err)
 	}
-	if model != nil {
-		if err := json.Unmarshal(model, &g.Model); err != nil {
-			return nil, fmt.Errorf("decode model of generation %d: %w", g.Index, err)
-		}
+	if g.Model, err = storejson.DecodeModel(model); err != nil {
+		return nil, fmt.Errorf("decode model of generation %d: %w", g.Index, err)
 	}
-	if g.Acquisition, err = decodeNumbers(acq); err != nil {
+	if g.Acquisition, err = storejson.DecodeNumbers(acq); err != nil {
 		return nil, fmt.Errorf("decode acquisition of generation %d: %w", g.Index, err)
 	}
 	g.FitTime, g.ProposeTime, g.CreatedAt = time.Duration(fit), time.Duration(propose), fromNanos(created)

@@ -1,4 +1,14 @@
-package sqlite
+// Package storejson is how the stores keep domain values as JSON, so that
+// SQLite and PostgreSQL store the same bytes and agree on what counts as
+// the same result.
+//
+// Objective values, noise and acquisition values keep NaN and ±Inf, as the
+// strings "NaN", "+Inf" and "-Inf", which plain JSON lacks. In the
+// free-form maps (a generation's model, a result's metadata) a non-finite
+// number is stored as that string too, so a diagnostic value never blocks
+// a proposal or a result; non-finite parameter values are refused with
+// EINVALID.
+package storejson
 
 import (
 	"encoding/json"
@@ -91,9 +101,9 @@ type result struct {
 	Metadata   map[string]any    `json:"metadata,omitempty"`
 }
 
-// encodeResult returns the stored form of r. It is canonical (map keys in
+// EncodeResult returns the stored form of r. It is canonical (map keys in
 // order), so two results are the same exactly when their encodings are.
-func encodeResult(r *tycho.Result) ([]byte, error) {
+func EncodeResult(r *tycho.Result) ([]byte, error) {
 	meta, _ := finiteJSON(r.Metadata).(map[string]any)
 	b, err := json.Marshal(result{Objectives: toNumbers(r.Objectives), Noise: toNumbers(r.Noise), Metadata: meta})
 	if err != nil {
@@ -102,7 +112,8 @@ func encodeResult(r *tycho.Result) ([]byte, error) {
 	return b, nil
 }
 
-func decodeResult(b []byte) (*tycho.Result, error) {
+// DecodeResult is the inverse of EncodeResult.
+func DecodeResult(b []byte) (*tycho.Result, error) {
 	var r result
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, err
@@ -110,26 +121,26 @@ func decodeResult(b []byte) (*tycho.Result, error) {
 	return &tycho.Result{Objectives: fromNumbers(r.Objectives), Noise: fromNumbers(r.Noise), Metadata: r.Metadata}, nil
 }
 
-// canonicalResult returns the stored form of r, in which results that
+// CanonicalResult returns the stored form of r, in which results that
 // compare equal after a round trip are byte for byte the same.
-func canonicalResult(r *tycho.Result) ([]byte, error) {
+func CanonicalResult(r *tycho.Result) ([]byte, error) {
 	if r == nil {
 		return nil, tycho.Errorf(tycho.EINVALID, "no result")
 	}
-	b, err := encodeResult(r)
+	b, err := EncodeResult(r)
 	if err != nil {
 		return nil, err
 	}
-	d, err := decodeResult(b)
+	d, err := DecodeResult(b)
 	if err != nil {
 		return nil, err
 	}
-	return encodeResult(d)
+	return EncodeResult(d)
 }
 
-// encodeParams returns the stored form of p. Parameter values are numbers,
+// EncodeParams returns the stored form of p. Parameter values are numbers,
 // text or booleans; a non-finite number is refused.
-func encodeParams(p tycho.Params) ([]byte, error) {
+func EncodeParams(p tycho.Params) ([]byte, error) {
 	for name, v := range p {
 		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
 			return nil, tycho.Errorf(tycho.EINVALID, "parameter %s is %g; parameter values must be finite", name, f)
@@ -142,14 +153,16 @@ func encodeParams(p tycho.Params) ([]byte, error) {
 	return b, nil
 }
 
-// decodeParams decodes numbers to float64 and text to string.
-func decodeParams(b []byte) (tycho.Params, error) {
+// DecodeParams decodes numbers to float64 and text to string.
+func DecodeParams(b []byte) (tycho.Params, error) {
 	var p tycho.Params
 	err := json.Unmarshal(b, &p)
 	return p, err
 }
 
-func encodeNumbers(v []float64) ([]byte, error) {
+// EncodeNumbers returns the stored form of a list of numbers, such as a
+// generation's acquisition values; nil stays nil, to be stored as NULL.
+func EncodeNumbers(v []float64) ([]byte, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -160,7 +173,8 @@ func encodeNumbers(v []float64) ([]byte, error) {
 	return json.Marshal(out)
 }
 
-func decodeNumbers(b []byte) ([]float64, error) {
+// DecodeNumbers is the inverse of EncodeNumbers.
+func DecodeNumbers(b []byte) ([]float64, error) {
 	if b == nil {
 		return nil, nil
 	}
@@ -175,8 +189,9 @@ func decodeNumbers(b []byte) ([]float64, error) {
 	return out, nil
 }
 
-// encodeModel returns the stored form of a generation's model record.
-func encodeModel(m map[string]any) ([]byte, error) {
+// EncodeModel returns the stored form of a generation's model record; nil
+// stays nil, to be stored as NULL.
+func EncodeModel(m map[string]any) ([]byte, error) {
 	if m == nil {
 		return nil, nil
 	}
@@ -185,6 +200,17 @@ func encodeModel(m map[string]any) ([]byte, error) {
 		return nil, tycho.Errorf(tycho.EINVALID, "model record cannot be stored: %v", err)
 	}
 	return b, nil
+}
+
+// DecodeModel is the inverse of EncodeModel, except that non-finite
+// numbers come back as their text.
+func DecodeModel(b []byte) (map[string]any, error) {
+	if b == nil {
+		return nil, nil
+	}
+	var m map[string]any
+	err := json.Unmarshal(b, &m)
+	return m, err
 }
 
 // finiteJSON returns v with every non-finite number in it, in the

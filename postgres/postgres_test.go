@@ -1,0 +1,509 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"tycho"
+	"tycho/internal/pgtest"
+	"tycho/postgres"
+	"tycho/storetest"
+)
+
+var ctx = context.Background()
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// MustOpenDB opens a store in a new, empty database and closes it when
+// the test ends.
+func MustOpenDB(tb testing.TB) *postgres.DB {
+	tb.Helper()
+	return MustOpenDSN(tb, pgtest.DSN(tb))
+}
+
+// MustOpenDSN opens the store at dsn and closes it when the test ends.
+func MustOpenDSN(tb testing.TB, dsn string) *postgres.DB {
+	tb.Helper()
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		tb.Fatalf("open: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// rawConn connects to the database behind the store's back.
+func rawConn(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	return conn
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) tycho.Store { return MustOpenDB(t) })
+}
+
+// TestLeaseFromTwoServers leases from one queue through two handles on one
+// database, as two servers would: every experiment is leased exactly once.
+func TestLeaseFromTwoServers(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	servers := []*postgres.DB{MustOpenDSN(t, dsn), MustOpenDSN(t, dsn)}
+	const n, agents = 60, 8
+	c := &tycho.Campaign{ID: "c-a", Status: tycho.CampaignRunning,
+		Spec: tycho.Spec{Name: "queue", Lab: tycho.LabSpec{Kind: tycho.LabAgent, Name: "reactor"}}}
+	if err := servers[0].CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	exps := make([]*tycho.Experiment, n)
+	for i := range exps {
+		exps[i] = &tycho.Experiment{ID: fmt.Sprintf("e-%d", i), Params: tycho.Params{"x": float64(i)}}
+	}
+	if err := servers[1].AddGeneration(ctx, &tycho.Generation{CampaignID: "c-a", Index: 1, Strategy: "sobol"}, exps); err != nil {
+		t.Fatal(err)
+	}
+
+	got := make([][]*tycho.Experiment, agents)
+	errs := make([]error, agents)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range agents {
+		wg.Go(func() {
+			<-start
+			s := servers[i%len(servers)]
+			for {
+				l, err := s.LeaseExperiments(ctx, tycho.LeaseRequest{Lab: "reactor", Holder: fmt.Sprint("agent-", i), Max: 2, TTL: time.Minute})
+				if err != nil || len(l) == 0 {
+					errs[i] = err
+					return
+				}
+				got[i] = append(got[i], l...)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	seen := map[string]string{}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("agent %d: %v", i, err)
+		}
+		for _, e := range got[i] {
+			holder := fmt.Sprint("agent-", i)
+			if prev, ok := seen[e.ID]; ok {
+				t.Errorf("experiment %s leased to %s and to %s", e.ID, prev, holder)
+			}
+			seen[e.ID] = holder
+			if e.Attempt != 1 || e.Lease.Holder != holder {
+				t.Errorf("experiment %s: attempt %d holder %s, want 1, %s", e.ID, e.Attempt, e.Lease.Holder, holder)
+			}
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("leased %d distinct experiments, want %d", len(seen), n)
+	}
+	// What each server says agrees with what the agents were given.
+	list, err := servers[0].ListExperiments(ctx, "c-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range list {
+		if e.State != tycho.ExperimentDispatched || e.Attempt != 1 || e.Lease == nil || e.Lease.Holder != seen[e.ID] {
+			t.Errorf("stored %s: state %s attempt %d lease %+v; want dispatched, 1, %s", e.ID, e.State, e.Attempt, e.Lease, seen[e.ID])
+		}
+	}
+}
+
+// TestLeaseTokenStoredHashed reads the lease token column directly: it
+// holds the token's hash, never the token.
+func TestLeaseTokenStoredHashed(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	db := MustOpenDSN(t, dsn)
+	c := &tycho.Campaign{ID: "c-a", Status: tycho.CampaignRunning,
+		Spec: tycho.Spec{Name: "queue", Lab: tycho.LabSpec{Kind: tycho.LabAgent, Name: "reactor"}}}
+	if err := db.CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddGeneration(ctx, &tycho.Generation{CampaignID: "c-a", Index: 1}, []*tycho.Experiment{{ID: "e-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := db.LeaseExperiments(ctx, tycho.LeaseRequest{Lab: "reactor", Holder: "a", Max: 1, TTL: time.Minute})
+	if err != nil || len(l) != 1 {
+		t.Fatalf("lease: %v, %d leased", err, len(l))
+	}
+	var stored string
+	if err := rawConn(t, dsn).QueryRow(ctx, `SELECT lease_token FROM experiments WHERE id = 'e-1'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if want := tycho.HashLeaseToken(l[0].Lease.Token); stored != want || strings.Contains(stored, l[0].Lease.Token) {
+		t.Errorf("stored token %q, want its hash %q", stored, want)
+	}
+}
+
+func TestOpenMigratesOnce(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	for range 3 {
+		db, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		db.Close()
+	}
+	var n, max int
+	if err := rawConn(t, dsn).QueryRow(ctx, `SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &max); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || max != 1 {
+		t.Errorf("schema_migrations has %d rows up to version %d, want 1 up to 1", n, max)
+	}
+}
+
+// TestOpenConcurrently opens one new database from several handles at
+// once, as servers started together would; each migration is applied once.
+func TestOpenConcurrently(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			db, err := postgres.Open(ctx, dsn)
+			if err != nil {
+				t.Errorf("open %d: %v", i, err)
+				return
+			}
+			defer db.Close()
+			c := &tycho.Campaign{ID: fmt.Sprintf("c-%d", i), Status: tycho.CampaignRunning}
+			if err := db.CreateCampaign(ctx, c); err != nil {
+				t.Errorf("create campaign from handle %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	list, err := MustOpenDSN(t, dsn).ListCampaigns(ctx)
+	if err != nil || len(list) != 4 {
+		t.Errorf("after concurrent opens: %d campaigns (%v), want 4", len(list), err)
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &tycho.Campaign{ID: "c-1", Spec: tycho.Spec{Name: "x", Seed: 1<<64 - 1}, Source: []byte("x"), Status: tycho.CampaignRunning}
+	if err := db.CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	e := &tycho.Experiment{ID: "e-1", Params: tycho.Params{"x": 1e-300}}
+	if err := db.AddGeneration(ctx, &tycho.Generation{CampaignID: "c-1", Index: 1, Strategy: "gp", Seed: 1<<64 - 1}, []*tycho.Experiment{e}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.StartExperiment(ctx, "e-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CompleteExperiment(ctx, "e-1", 1, &tycho.Result{Objectives: map[string]float64{"y": 2}}); err != nil {
+		t.Fatal(err)
+	}
+	wantExps, err := db.ListExperiments(ctx, "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = MustOpenDSN(t, dsn)
+	got, err := db.FindCampaign(ctx, "c-1")
+	if err != nil {
+		t.Fatalf("campaign lost on reopen: %v", err)
+	}
+	if got.Spec.Seed != c.Spec.Seed || string(got.Source) != "x" || !got.CreatedAt.Equal(c.CreatedAt) {
+		t.Errorf("reopened campaign: seed %d source %q created %v; want %d %q %v", got.Spec.Seed, got.Source, got.CreatedAt, c.Spec.Seed, "x", c.CreatedAt)
+	}
+	gens, err := db.ListGenerations(ctx, "c-1")
+	if err != nil || len(gens) != 1 || gens[0].Seed != 1<<64-1 {
+		t.Errorf("reopened generations: %+v (%v), want one with seed 2^64-1", gens, err)
+	}
+	exps, err := db.ListExperiments(ctx, "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exps) != 1 || exps[0].State != tycho.ExperimentCompleted || exps[0].Result.Objectives["y"] != 2 ||
+		!exps[0].FinishedAt.Equal(wantExps[0].FinishedAt) || exps[0].Params["x"] != 1e-300 {
+		t.Errorf("reopened experiments: %+v, want %+v", exps, wantExps)
+	}
+}
+
+func TestOpenTooNewSchema(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	MustOpenDSN(t, dsn).Close()
+	if _, err := rawConn(t, dsn).Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES (999, '999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := postgres.Open(ctx, dsn)
+	if got := tycho.ErrorCode(err); got != tycho.ECONFLICT {
+		t.Fatalf("open a newer schema: code %q (%v), want %q", got, err, tycho.ECONFLICT)
+	}
+	if msg := tycho.ErrorMessage(err); !strings.Contains(msg, "999") || !strings.Contains(msg, "newer") {
+		t.Errorf("open a newer schema: message %q, want one naming version 999 as newer", msg)
+	}
+}
+
+func TestOpenRenamedMigration(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	MustOpenDSN(t, dsn).Close()
+	if _, err := rawConn(t, dsn).Exec(ctx, `UPDATE schema_migrations SET name = '001_other.sql' WHERE version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := postgres.Open(ctx, dsn)
+	if got := tycho.ErrorCode(err); got != tycho.ECONFLICT {
+		t.Errorf("open with a different migration 1: code %q (%v), want %q", got, err, tycho.ECONFLICT)
+	}
+}
+
+func TestOpenBadDSN(t *testing.T) {
+	for _, dsn := range []string{"", "postgres://x:notaport/db"} {
+		if db, err := postgres.Open(ctx, dsn); tycho.ErrorCode(err) != tycho.EINVALID {
+			if db != nil {
+				db.Close()
+			}
+			t.Errorf("open %q: %v, want %s", dsn, err, tycho.EINVALID)
+		}
+	}
+}
+
+func TestClock(t *testing.T) {
+	db := MustOpenDB(t)
+	now := time.Date(2030, 1, 2, 3, 4, 5, 6789, time.UTC)
+	stored := now.Truncate(time.Microsecond)
+	db.SetNow(func() time.Time { return now })
+	c := &tycho.Campaign{ID: "c-1", Status: tycho.CampaignRunning}
+	if err := db.CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if !c.CreatedAt.Equal(stored) || !c.UpdatedAt.Equal(stored) {
+		t.Errorf("zero times stamped %v, %v; want %v", c.CreatedAt, c.UpdatedAt, stored)
+	}
+	e := &tycho.Experiment{ID: "e-1", Params: tycho.Params{"x": 1.0}}
+	g := &tycho.Generation{CampaignID: "c-1", Index: 1, Strategy: "gp"}
+	if err := db.AddGeneration(ctx, g, []*tycho.Experiment{e}); err != nil {
+		t.Fatal(err)
+	}
+	if !e.CreatedAt.Equal(stored) || !g.CreatedAt.Equal(stored) || e.State != tycho.ExperimentProposed {
+		t.Errorf("added experiment: created %v state %q, generation created %v; want %v, proposed", e.CreatedAt, e.State, g.CreatedAt, stored)
+	}
+	now = now.Add(time.Minute)
+	st, err := db.StartExperiment(ctx, "e-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.StartedAt.Equal(stored.Add(time.Minute)) {
+		t.Errorf("started at %v, want %v", st.StartedAt, stored.Add(time.Minute))
+	}
+	now = now.Add(time.Minute)
+	if err := db.CompleteExperiment(ctx, "e-1", 1, &tycho.Result{Objectives: map[string]float64{"y": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	exps, err := db.ListExperiments(ctx, "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Times come back exactly as the calls returned them.
+	if got := exps[0]; !got.FinishedAt.Equal(stored.Add(2*time.Minute)) || !got.StartedAt.Equal(st.StartedAt) || !got.CreatedAt.Equal(e.CreatedAt) {
+		t.Errorf("stored times: created %v started %v finished %v", got.CreatedAt, got.StartedAt, got.FinishedAt)
+	}
+	now = now.Add(time.Minute)
+	status := tycho.CampaignCompleted
+	upd, err := db.UpdateCampaign(ctx, "c-1", tycho.CampaignUpdate{Status: &status})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !upd.UpdatedAt.Equal(stored.Add(3*time.Minute)) || !upd.CreatedAt.Equal(c.CreatedAt) {
+		t.Errorf("updated campaign: created %v updated %v; want %v, %v", upd.CreatedAt, upd.UpdatedAt, c.CreatedAt, stored.Add(3*time.Minute))
+	}
+}
+
+// TestLeaseExpiresByClock expires a lease by the store's clock rather than
+// by waiting.
+func TestLeaseExpiresByClock(t *testing.T) {
+	db := MustOpenDB(t)
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	db.SetNow(func() time.Time { return now })
+	c := &tycho.Campaign{ID: "c-a", Status: tycho.CampaignRunning,
+		Spec: tycho.Spec{Name: "queue", Lab: tycho.LabSpec{Kind: tycho.LabAgent, Name: "reactor"}}}
+	if err := db.CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddGeneration(ctx, &tycho.Generation{CampaignID: "c-a", Index: 1}, []*tycho.Experiment{{ID: "e-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	req := tycho.LeaseRequest{Lab: "reactor", Holder: "a", Max: 1, TTL: time.Hour}
+	if l, err := db.LeaseExperiments(ctx, req); err != nil || len(l) != 1 || !l[0].Lease.Expires.Equal(now.Add(time.Hour)) {
+		t.Fatalf("lease: %v, %+v", err, l)
+	}
+	now = now.Add(time.Hour - time.Microsecond)
+	if l, err := db.LeaseExperiments(ctx, req); err != nil || len(l) != 0 {
+		t.Fatalf("lease before expiry: %v, %d leased", err, len(l))
+	}
+	now = now.Add(time.Microsecond)
+	if l, err := db.LeaseExperiments(ctx, req); err != nil || len(l) != 1 || l[0].Attempt != 2 {
+		t.Fatalf("lease at expiry: %v, %+v; want attempt 2", err, l)
+	}
+}
+
+// TestOddBytes covers values that SQLite keeps and PostgreSQL's TEXT
+// refuses (NUL, invalid UTF-8): free text is kept as bytes, identifiers
+// are refused, and lookups find nothing rather than failing.
+func TestOddBytes(t *testing.T) {
+	db := MustOpenDB(t)
+	odd := "a\x00b\xff"
+	c := &tycho.Campaign{ID: "c-1", Status: tycho.CampaignRunning, SourceName: odd, StopReason: odd}
+	if err := db.CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddGeneration(ctx, &tycho.Generation{CampaignID: "c-1", Index: 1}, []*tycho.Experiment{{ID: "e-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.StartExperiment(ctx, "e-1"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the retry matches the stored message
+		if err := db.FailExperiment(ctx, "e-1", 1, odd); err != nil {
+			t.Fatalf("fail with a message of odd bytes: %v", err)
+		}
+	}
+	got, err := db.FindCampaign(ctx, "c-1")
+	if err != nil || got.SourceName != odd || got.StopReason != odd {
+		t.Errorf("campaign: %v, source name %q stop reason %q; want %q", err, got.SourceName, got.StopReason, odd)
+	}
+	if e, err := db.FindExperiment(ctx, "e-1"); err != nil || e.Error != odd {
+		t.Errorf("experiment: %v, error %q; want %q", err, e.Error, odd)
+	}
+
+	err = db.CreateCampaign(ctx, &tycho.Campaign{ID: odd, Status: tycho.CampaignRunning})
+	if code := tycho.ErrorCode(err); code != tycho.EINVALID {
+		t.Errorf("create a campaign with ID %q: %v, want %s", odd, err, tycho.EINVALID)
+	}
+	_, err = db.FindCampaign(ctx, odd)
+	if code := tycho.ErrorCode(err); code != tycho.ENOTFOUND {
+		t.Errorf("find campaign %q: %v, want %s", odd, err, tycho.ENOTFOUND)
+	}
+	_, err = db.FindExperiment(ctx, odd)
+	if code := tycho.ErrorCode(err); code != tycho.ENOTFOUND {
+		t.Errorf("find experiment %q: %v, want %s", odd, err, tycho.ENOTFOUND)
+	}
+	_, err = db.ListExperiments(ctx, odd)
+	if code := tycho.ErrorCode(err); code != tycho.ENOTFOUND {
+		t.Errorf("list experiments of %q: %v, want %s", odd, err, tycho.ENOTFOUND)
+	}
+}
+
+// TestNegativeZeroParam stores -0, which a jsonb column would turn into 0.
+func TestNegativeZeroParam(t *testing.T) {
+	db := MustOpenDB(t)
+	if err := db.CreateCampaign(ctx, &tycho.Campaign{ID: "c-1", Status: tycho.CampaignRunning}); err != nil {
+		t.Fatal(err)
+	}
+	e := &tycho.Experiment{ID: "e-1", Params: tycho.Params{"x": math.Copysign(0, -1)}}
+	if err := db.AddGeneration(ctx, &tycho.Generation{CampaignID: "c-1", Index: 1}, []*tycho.Experiment{e}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.FindExperiment(ctx, "e-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, ok := got.Params["x"].(float64); !ok || x != 0 || !math.Signbit(x) {
+		t.Errorf("parameter x came back as %#v, want -0", got.Params["x"])
+	}
+}
+
+func TestCountExperiments(t *testing.T) {
+	db := MustOpenDB(t)
+	if got, err := db.CountExperiments(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("count in an empty store: %v (%v), want none", got, err)
+	}
+	for _, id := range []string{"c-1", "c-2"} {
+		if err := db.CreateCampaign(ctx, &tycho.Campaign{ID: id, Status: tycho.CampaignRunning}); err != nil {
+			t.Fatal(err)
+		}
+		exps := []*tycho.Experiment{{ID: id + "-e-1"}, {ID: id + "-e-2"}}
+		if err := db.AddGeneration(ctx, &tycho.Generation{CampaignID: id, Index: 1}, exps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.StartExperiment(ctx, "c-2-e-2"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.CountExperiments(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[tycho.ExperimentState]int{tycho.ExperimentProposed: 3, tycho.ExperimentRunning: 1}
+	if len(got) != len(want) || got[tycho.ExperimentProposed] != 3 || got[tycho.ExperimentRunning] != 1 {
+		t.Errorf("counts %v, want %v", got, want)
+	}
+}
+
+func TestInvalidInput(t *testing.T) {
+	db := MustOpenDB(t)
+	if err := db.CreateCampaign(ctx, &tycho.Campaign{ID: "c-1", Status: tycho.CampaignRunning}); err != nil {
+		t.Fatal(err)
+	}
+	nan := 0.0
+	nan /= nan
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"CampaignWithoutID", db.CreateCampaign(ctx, &tycho.Campaign{})},
+		{"GenerationZero", db.AddGeneration(ctx, &tycho.Generation{CampaignID: "c-1", Index: 0}, nil)},
+		{"ExperimentWithoutID", db.AddGeneration(ctx, &tycho.Generation{CampaignID: "c-1", Index: 1},
+			[]*tycho.Experiment{{Params: tycho.Params{"x": 1.0}}})},
+		{"NaNParameter", db.AddGeneration(ctx, &tycho.Generation{CampaignID: "c-1", Index: 1},
+			[]*tycho.Experiment{{ID: "e-1", Params: tycho.Params{"x": nan}}})},
+		{"NoResult", db.CompleteExperiment(ctx, "e-1", 1, nil)},
+	}
+	for _, tc := range tests {
+		if got := tycho.ErrorCode(tc.err); got != tycho.EINVALID {
+			t.Errorf("%s: code %q (%v), want %q", tc.name, got, tc.err, tycho.EINVALID)
+		}
+	}
+	if exps, err := db.ListExperiments(ctx, "c-1"); err != nil || len(exps) != 0 {
+		t.Errorf("after refused input: %d experiments (%v), want none", len(exps), err)
+	}
+}
+
+// TestNonFiniteModel stores a generation whose model record holds a
+// non-finite number: it is kept as text rather than refusing the proposal.
+func TestNonFiniteModel(t *testing.T) {
+	db := MustOpenDB(t)
+	if err := db.CreateCampaign(ctx, &tycho.Campaign{ID: "c-1", Status: tycho.CampaignRunning}); err != nil {
+		t.Fatal(err)
+	}
+	inf := 1e308
+	inf *= 10
+	g := &tycho.Generation{CampaignID: "c-1", Index: 1, Strategy: "gp",
+		Model: map[string]any{"log_marginal_likelihood": -inf, "lengthscales": []float64{1, inf}}}
+	if err := db.AddGeneration(ctx, g, nil); err != nil {
+		t.Fatal(err)
+	}
+	gens, err := db.ListGenerations(ctx, "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := gens[0].Model["log_marginal_likelihood"]; got != "-Inf" {
+		t.Errorf("non-finite model value stored as %#v, want \"-Inf\"", got)
+	}
+	if got := fmt.Sprint(gens[0].Model["lengthscales"]); got != "[1 +Inf]" {
+		t.Errorf("lengthscales stored as %s, want [1 +Inf]", got)
+	}
+}
