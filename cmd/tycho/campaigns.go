@@ -15,7 +15,7 @@ type campaignsCommand struct {
 
 func (c *campaignsCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("campaigns", "campaigns [--data DIR]", c.stderr)
-	dataDir := dataFlag(fs)
+	where := whereFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -23,7 +23,7 @@ func (c *campaignsCommand) Run(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	store, err := openStore(ctx, *dataDir, false)
+	store, err := where.open(ctx, false)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"tycho"
+	tychohttp "tycho/http"
 	"tycho/sqlite"
 )
 
@@ -35,11 +36,52 @@ func openStore(ctx context.Context, dir string, create bool) (*sqlite.DB, error)
 	return sqlite.Open(ctx, path)
 }
 
-// loadCampaign opens the store in dir and returns the campaign that id names
+// where says where a command finds campaigns: a server, or the local
+// data directory.
+type where struct {
+	data, server *string
+}
+
+// whereFlags registers --data and --server on fs.
+func whereFlags(fs *flag.FlagSet) where {
+	return where{
+		data:   dataFlag(fs),
+		server: fs.String("server", os.Getenv("TYCHO_SERVER"), "a Tycho server's URL (default $TYCHO_SERVER); without one, the data directory is used"),
+	}
+}
+
+// remote reports whether a server was named.
+func (w where) remote() bool { return *w.server != "" }
+
+// String names the store for messages.
+func (w where) String() string {
+	if w.remote() {
+		return "server " + *w.server
+	}
+	return "data in " + *w.data
+}
+
+// open returns the store: a client of the server if one was named, else
+// the data directory's (created if create is set).
+func (w where) open(ctx context.Context, create bool) (tycho.Store, error) {
+	if !w.remote() {
+		return openStore(ctx, *w.data, create)
+	}
+	c, err := tychohttp.NewClient(*w.server, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Ready(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// loadCampaign opens the store and returns the campaign that id names
 // (an ID, a unique ID prefix or a name) with its experiments. The caller
 // closes the store.
-func loadCampaign(ctx context.Context, dir, id string) (*sqlite.DB, *tycho.Campaign, []*tycho.Experiment, error) {
-	store, err := openStore(ctx, dir, false)
+func loadCampaign(ctx context.Context, w where, id string) (tycho.Store, *tycho.Campaign, []*tycho.Experiment, error) {
+	store, err := w.open(ctx, false)
 	if err != nil {
 		return nil, nil, nil, err
 	}

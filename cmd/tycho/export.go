@@ -24,7 +24,7 @@ type exportCommand struct {
 
 func (c *exportCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("export", "export [--data DIR] [--format csv|json] [-o FILE] CAMPAIGN", c.stderr)
-	dataDir := dataFlag(fs)
+	where := whereFlags(fs)
 	format := fs.String("format", "csv", "output format: csv or json")
 	out := fs.String("o", "", "write to FILE instead of standard output")
 	if err := parseFlags(fs, args); err != nil {
@@ -37,7 +37,7 @@ func (c *exportCommand) Run(ctx context.Context, args []string) error {
 	if *format != "csv" && *format != "json" {
 		return tycho.Errorf(tycho.EINVALID, "unknown format %q: want csv or json", *format)
 	}
-	store, camp, exps, err := loadCampaign(ctx, *dataDir, fs.Arg(0))
+	store, camp, exps, err := loadCampaign(ctx, where, fs.Arg(0))
 	if err != nil {
 		return err
 	}

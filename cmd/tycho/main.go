@@ -24,10 +24,15 @@ Usage:
   tycho show CAMPAIGN             show a campaign's history and best point
   tycho export CAMPAIGN           export a campaign as CSV or JSON
   tycho report CAMPAIGN           write a campaign's report as one HTML file
+  tycho approve CAMPAIGN [SEQ...] list, approve or reject proposals awaiting approval
+  tycho serve                     serve the REST API, ask/tell and agent labs
+  tycho agent --lab NAME -- CMD   run an instrument's driver for a lab's experiments
   tycho bench optimizer           benchmark the optimizer and write docs/benchmarks.md
   tycho version                   print the version
 
-Every command takes --data DIR (default $TYCHO_DATA, else ./tycho-data).
+Commands on campaigns take --data DIR (default $TYCHO_DATA, else
+./tycho-data), or --server URL (default $TYCHO_SERVER) to work against a
+Tycho server instead.
 Run "tycho COMMAND -h" for a command's flags.
 `
 
@@ -84,6 +89,12 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return (&exportCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "report":
 		return (&reportCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
+	case "approve":
+		return (&approveCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
+	case "serve":
+		return (&serveCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
+	case "agent":
+		return (&agentCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "bench":
 		return (&benchCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "version":

@@ -5,9 +5,11 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	main "tycho/cmd/tycho"
@@ -18,7 +20,9 @@ import (
 // can start, kill and resume real tycho processes without a build step.
 func TestMain(m *testing.M) {
 	if os.Getenv("TYCHO_TEST_MAIN") == "1" {
-		os.Exit(main.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+		// As main does: SIGINT and SIGTERM stop the command gracefully.
+		ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		os.Exit(main.Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }

@@ -24,7 +24,7 @@ const slicePoints = 60
 
 func (c *reportCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("report", "report [--data DIR] [-o FILE] CAMPAIGN", c.stderr)
-	dataDir := dataFlag(fs)
+	where := whereFlags(fs)
 	out := fs.String("o", "", "write to FILE (default CAMPAIGN-ID.html)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -33,7 +33,7 @@ func (c *reportCommand) Run(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	store, camp, exps, err := loadCampaign(ctx, *dataDir, fs.Arg(0))
+	store, camp, exps, err := loadCampaign(ctx, where, fs.Arg(0))
 	if err != nil {
 		return err
 	}

@@ -27,9 +27,10 @@ type runCommand struct {
 func (c *runCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("run", "run [--resume] [--data DIR] FILE", c.stderr)
 	resume := fs.Bool("resume", false, "continue the unfinished campaign started from FILE (or FILE may be a campaign ID)")
-	dataDir := dataFlag(fs)
+	where := whereFlags(fs)
 	quiet := fs.Bool("quiet", false, "print only the summary")
 	verbose := fs.Bool("v", false, "log every proposal")
+	detach := fs.Bool("detach", false, "with --server and an agent lab, create the campaign and return without following it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -55,7 +56,10 @@ func (c *runCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 
-	store, err := openStore(ctx, *dataDir, true)
+	if s != nil && s.Lab.Asynchronous() && !where.remote() {
+		return tycho.Errorf(tycho.EINVALID, "%s: a lab of kind %s is served by a Tycho server: start one with tycho serve and run with --server URL (or $TYCHO_SERVER)", arg, s.Lab.Kind)
+	}
+	store, err := where.open(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -80,6 +84,22 @@ func (c *runCommand) Run(ctx context.Context, args []string) error {
 		}
 		return printSummary(c.stdout, camp, exps)
 	}
+	switch camp.Spec.Lab.Kind {
+	case tycho.LabExternal:
+		fmt.Fprintf(c.stderr, "campaign %s (%s) created on %s; it is driven by ask/tell: POST %s/v1/campaigns/%s/suggest\n",
+			camp.ID, camp.Spec.Name, *where.server, *where.server, camp.ID)
+		fmt.Fprintln(c.stdout, camp.ID)
+		return nil
+	case tycho.LabAgent:
+		if *detach {
+			fmt.Fprintf(c.stderr, "campaign %s (%s) created on %s for lab %s\n", camp.ID, camp.Spec.Name, *where.server, camp.Spec.Lab.Name)
+			fmt.Fprintln(c.stdout, camp.ID)
+			return nil
+		}
+		fmt.Fprintf(c.stderr, "campaign %s (%s): %d experiments for lab %s, run by %s; following it (Ctrl-C stops following, not the campaign)\n",
+			camp.ID, camp.Spec.Name, camp.Spec.Budget.MaxExperiments, camp.Spec.Lab.Name, *where.server)
+		return follow(ctx, store, camp, newProgressBar(c.stderr, *quiet), c.stdout)
+	}
 	lab, err := newLab(&camp.Spec, camp.SourceName)
 	if err != nil {
 		return err
@@ -103,8 +123,8 @@ func (c *runCommand) Run(ctx context.Context, args []string) error {
 	if *resume {
 		fmt.Fprintf(c.stderr, "resuming campaign %s (%s)\n", camp.ID, camp.Spec.Name)
 	} else {
-		fmt.Fprintf(c.stderr, "campaign %s (%s): %d experiments on %s, data in %s\n",
-			camp.ID, camp.Spec.Name, camp.Spec.Budget.MaxExperiments, labName(&camp.Spec), *dataDir)
+		fmt.Fprintf(c.stderr, "campaign %s (%s): %d experiments on %s, %s\n",
+			camp.ID, camp.Spec.Name, camp.Spec.Budget.MaxExperiments, labName(&camp.Spec), where)
 	}
 	done, err := r.Run(ctx, camp.ID)
 	bar.Finish()
@@ -182,6 +202,8 @@ func newLab(s *tycho.Spec, campaignFile string) (tycho.Lab, error) {
 		return twin.New(s)
 	case tycho.LabTable:
 		return table.New(spec.Resolve(campaignFile, s.Lab.File), s)
+	case tycho.LabAgent, tycho.LabExternal:
+		return nil, nil // run outside this process
 	}
 	return nil, tycho.Errorf(tycho.EINVALID, "unknown lab kind %q", s.Lab.Kind)
 }
@@ -212,4 +234,39 @@ func labName(s *tycho.Spec) string {
 		return "table " + filepath.Base(s.Lab.File)
 	}
 	return s.Lab.Kind + " " + s.Lab.Name
+}
+
+// follow shows the progress of a campaign another process runs until it
+// finishes, then its summary.
+func follow(ctx context.Context, store tycho.Store, camp *tycho.Campaign, bar *progressBar, stdout io.Writer) error {
+	start := time.Now()
+	for {
+		cur, err := store.FindCampaign(ctx, camp.ID)
+		if err != nil {
+			bar.Finish()
+			return err
+		}
+		exps, err := store.ListExperiments(ctx, camp.ID)
+		if err != nil {
+			bar.Finish()
+			return err
+		}
+		p := campaign.Progress{Campaign: cur, Total: cur.Spec.Budget.MaxExperiments, Best: cur.Spec.Best(exps), Elapsed: cur.Elapsed + time.Since(start)}
+		for _, e := range exps {
+			if (e.State == tycho.ExperimentCompleted || e.State == tycho.ExperimentFailed) && !cur.Spec.IsPrior(e) {
+				p.Done++
+			}
+		}
+		bar.Update(p)
+		if cur.Status != tycho.CampaignRunning {
+			bar.Finish()
+			return printSummary(stdout, cur, exps)
+		}
+		select {
+		case <-ctx.Done():
+			bar.Finish()
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }

@@ -17,7 +17,7 @@ type showCommand struct {
 
 func (c *showCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("show", "show [--data DIR] CAMPAIGN", c.stderr)
-	dataDir := dataFlag(fs)
+	where := whereFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -25,7 +25,7 @@ func (c *showCommand) Run(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	store, camp, exps, err := loadCampaign(ctx, *dataDir, fs.Arg(0))
+	store, camp, exps, err := loadCampaign(ctx, where, fs.Arg(0))
 	if err != nil {
 		return err
 	}
