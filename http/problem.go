@@ -149,7 +149,7 @@ func decodeJSON(body []byte, v any) error {
 		case errors.Is(err, jsonv2.ErrUnknownName):
 			msg = fmt.Sprintf("%s: unknown field", orRoot(ptr))
 		case se.GoType != nil && se.JSONKind != 0:
-			msg = fmt.Sprintf("%s: want %s, got JSON %s", orRoot(ptr), goKind(se.GoType.Kind().String()), se.JSONKind)
+			msg = fmt.Sprintf("%s: want %s, got JSON %s", orRoot(ptr), goKind(se.GoType.Kind().String()), jsonKind(se.JSONKind))
 		default:
 			msg = fmt.Sprintf("%s: %s", orRoot(ptr), cleanJSONError(err.Error()))
 		}
@@ -183,6 +183,24 @@ func goKind(k string) string {
 		return "an object"
 	}
 	return k
+}
+
+func jsonKind(k jsontext.Kind) string {
+	switch k {
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "boolean"
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return k.String()
 }
 
 // cleanJSONError drops the package prefix the JSON library puts on its

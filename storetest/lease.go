@@ -313,3 +313,28 @@ func testConcurrentLease(t *testing.T, s tycho.Store) {
 		}
 	}
 }
+
+func testCountExperiments(t *testing.T, s tycho.Store) {
+	counts, err := s.CountExperiments(ctx)
+	if err != nil || len(counts) != 0 {
+		t.Fatalf("empty store: %v %v", counts, err)
+	}
+	exps := agentCampaign(t, s, "c-a", "reactor", false, 4)
+	l := lease(t, s, "reactor", "a", 2, time.Minute)
+	if err := s.CompleteLeased(ctx, l[0].ID, l[0].Lease.Token, result(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AbandonExperiment(ctx, exps[3].ID, "not needed"); err != nil {
+		t.Fatal(err)
+	}
+	counts, err = s.CountExperiments(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[tycho.ExperimentState]int{tycho.ExperimentCompleted: 1, tycho.ExperimentDispatched: 1, tycho.ExperimentProposed: 1, tycho.ExperimentAbandoned: 1}
+	for _, st := range tycho.ExperimentStates {
+		if counts[st] != want[st] {
+			t.Errorf("%s: %d, want %d", st, counts[st], want[st])
+		}
+	}
+}

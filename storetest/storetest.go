@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) tycho.Store) {
 		{"LeaseFinishedCampaign", testLeaseFinishedCampaign},
 		{"AskTell", testAskTell},
 		{"ConcurrentLease", testConcurrentLease},
+		{"CountExperiments", testCountExperiments},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })
