@@ -1,0 +1,308 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"tycho"
+	"tycho/campaign"
+	tychohttp "tycho/http"
+	"tycho/internal/notify"
+	"tycho/optimize"
+	"tycho/postgres"
+	"tycho/sqlite"
+)
+
+// serverMarker starts the server section of docs/benchmarks.md, which
+// "tycho bench server" rewrites and "tycho bench optimizer" keeps.
+const serverMarker = "<!-- tycho bench server -->"
+
+// benchServer is "tycho bench server": simulated agents with instant labs
+// against one server on loopback, on SQLite and on PostgreSQL.
+func (c *benchCommand) benchServer(ctx context.Context, args []string) error {
+	fs := newFlagSet("bench server", "bench server [--agents N] [--experiments N] [--postgres DSN] [--out FILE]", c.stderr)
+	agents := fs.Int("agents", 100, "simulated agents, each with an instant lab")
+	n := fs.Int("experiments", 20000, "experiments per store")
+	dsn := fs.String("postgres", os.Getenv("TYCHO_TEST_POSTGRES"), "PostgreSQL to measure too (default $TYCHO_TEST_POSTGRES); an empty database is best")
+	out := fs.String("out", "docs/benchmarks.md", "update the server section of this file (- for standard output)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 || *agents < 1 || *n < *agents {
+		fs.Usage()
+		return errUsage
+	}
+	var rows []loadResult
+	dir, err := os.MkdirTemp("", "tycho-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	stores := []struct {
+		name string
+		open func() (tycho.Store, error)
+	}{
+		{"SQLite", func() (tycho.Store, error) { return sqlite.Open(ctx, filepath.Join(dir, "tycho.db")) }},
+	}
+	if *dsn != "" {
+		stores = append(stores, struct {
+			name string
+			open func() (tycho.Store, error)
+		}{"PostgreSQL", func() (tycho.Store, error) { return postgres.Open(ctx, *dsn) }})
+	}
+	for _, s := range stores {
+		store, err := s.open()
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		for _, k := range []int{*agents, 1} {
+			m := *n
+			if k == 1 {
+				m = min(*n, 2000) // the sequential run measures overhead, not throughput
+			}
+			fmt.Fprintf(c.stderr, "%s: %d agents, %d experiments...\n", s.name, k, m)
+			r, err := loadTest(ctx, store, s.name, k, m)
+			if err != nil {
+				store.Close()
+				return fmt.Errorf("%s: %w", s.name, err)
+			}
+			fmt.Fprintf(c.stderr, "  %.0f results/s; lease p50 %s p99 %s; result p50 %s p99 %s; overhead %s per experiment\n",
+				r.throughput, r.lease.p50, r.lease.p99, r.result.p50, r.result.p99, r.overhead)
+			rows = append(rows, r)
+		}
+		store.Close()
+	}
+	section := serverReport(rows, *agents, *n, *dsn != "")
+	if *out == "-" {
+		_, err := io.WriteString(c.stdout, section)
+		return err
+	}
+	return replaceSection(*out, section)
+}
+
+// replaceSection replaces the server section of a benchmarks file (from
+// serverMarker to the end), or appends it.
+func replaceSection(path, section string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	head, _, _ := strings.Cut(string(old), serverMarker)
+	return writeOutput(nil, path, func(w io.Writer) error {
+		_, err := io.WriteString(w, strings.TrimRight(head, "\n")+"\n\n"+section)
+		return err
+	})
+}
+
+// keepServerSection returns the server section of the file at path, if
+// any, so the optimizer benchmark can keep it.
+func keepServerSection(path string) string {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if _, tail, ok := strings.Cut(string(old), serverMarker); ok {
+		return serverMarker + tail
+	}
+	return ""
+}
+
+type latencies struct{ p50, p99 time.Duration }
+
+type loadResult struct {
+	store       string
+	agents, n   int
+	elapsed     time.Duration
+	throughput  float64
+	lease       latencies
+	result      latencies
+	proposeTime time.Duration
+	overhead    time.Duration
+}
+
+// loadTest runs one campaign of n experiments with k simulated agents
+// against a server on loopback over store.
+func loadTest(ctx context.Context, store tycho.Store, name string, k, n int) (loadResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hub := new(notify.Hub)
+	strategy := &optimize.Strategy{}
+	srv := &tychohttp.Server{Store: store, Hub: hub, AskTell: &campaign.AskTell{Store: store, Strategy: strategy, Hub: hub}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return loadResult{}, err
+	}
+	hs := &http.Server{Handler: srv.Handler()}
+	go func() { _ = hs.Serve(ln) }()
+	defer hs.Close()
+
+	lab := fmt.Sprintf("load-%d", time.Now().UnixNano())
+	spec := tycho.Spec{
+		Name: "load",
+		Parameters: []tycho.Parameter{
+			{Name: "x1", Kind: tycho.Continuous, Bounds: []float64{0, 1}},
+			{Name: "x2", Kind: tycho.Continuous, Bounds: []float64{0, 1}},
+		},
+		Objectives: []tycho.Objective{{Name: "y", Direction: tycho.Minimize}},
+		Budget:     tycho.Budget{MaxExperiments: n},
+		BatchSize:  max(2*k, 10),
+		Strategy:   "random",
+		Seed:       1,
+		Lab:        tycho.LabSpec{Kind: tycho.LabAgent, Name: lab},
+	}
+	spec.SetDefaults()
+	camp := &tycho.Campaign{ID: campaign.NewID("load"), Spec: spec, Status: tycho.CampaignRunning}
+	if err := store.CreateCampaign(ctx, camp); err != nil {
+		return loadResult{}, err
+	}
+	runner := &campaign.Runner{Store: store, Strategy: strategy, Hub: hub}
+	runDone := make(chan error, 1)
+	go func() { _, err := runner.Run(ctx, camp.ID); runDone <- err }()
+
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 2 * k
+	client, err := tychohttp.NewClient("http://"+ln.Addr().String(), &http.Client{Transport: transport})
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer client.Close()
+
+	var mu sync.Mutex
+	var leaseTimes, resultTimes []time.Duration
+	var firstErr error
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range k {
+		wg.Go(func() {
+			var lt, rt []time.Duration
+			defer func() {
+				mu.Lock()
+				leaseTimes, resultTimes = append(leaseTimes, lt...), append(resultTimes, rt...)
+				mu.Unlock()
+			}()
+			holder := fmt.Sprintf("agent-%d", i)
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				exps, err := client.Lease(ctx, tycho.LeaseRequest{Lab: lab, Holder: holder, Max: 1, TTL: time.Minute}, 200*time.Millisecond)
+				if err != nil {
+					mu.Lock()
+					firstErr = cmpOr(firstErr, err)
+					mu.Unlock()
+					return
+				}
+				if len(exps) == 0 {
+					select {
+					case <-runDone: // the campaign is over
+						runDone <- nil
+						return
+					default:
+						continue
+					}
+				}
+				lt = append(lt, time.Since(t0))
+				for _, e := range exps {
+					x1, x2 := e.Params["x1"].(float64), e.Params["x2"].(float64)
+					t1 := time.Now()
+					err := client.CompleteLeased(ctx, e.ID, e.Lease.Token, &tycho.Result{Objectives: map[string]float64{"y": x1*x1 + x2}})
+					if err != nil {
+						mu.Lock()
+						firstErr = cmpOr(firstErr, err)
+						mu.Unlock()
+						return
+					}
+					rt = append(rt, time.Since(t1))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return loadResult{}, firstErr
+	}
+	exps, err := store.ListExperiments(ctx, camp.ID)
+	if err != nil {
+		return loadResult{}, err
+	}
+	if done := count(exps, tycho.ExperimentCompleted); done != n {
+		return loadResult{}, fmt.Errorf("%d of %d experiments completed", done, n)
+	}
+	gens, err := store.ListGenerations(ctx, camp.ID)
+	if err != nil {
+		return loadResult{}, err
+	}
+	var propose time.Duration
+	for _, g := range gens {
+		propose += g.FitTime + g.ProposeTime
+	}
+	r := loadResult{
+		store: name, agents: k, n: n, elapsed: elapsed, throughput: float64(n) / elapsed.Seconds(),
+		lease: percentiles(leaseTimes), result: percentiles(resultTimes), proposeTime: propose,
+	}
+	if k == 1 {
+		r.overhead = (elapsed - propose) / time.Duration(n)
+	}
+	return r, nil
+}
+
+func count(exps []*tycho.Experiment, st tycho.ExperimentState) int {
+	n := 0
+	for _, e := range exps {
+		if e.State == st {
+			n++
+		}
+	}
+	return n
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func percentiles(d []time.Duration) latencies {
+	if len(d) == 0 {
+		return latencies{}
+	}
+	slices.Sort(d)
+	at := func(q float64) time.Duration { return d[min(len(d)-1, int(q*float64(len(d))))] }
+	return latencies{at(0.50), at(0.99)}
+}
+
+func serverReport(rows []loadResult, agents, n int, withPG bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n## Server under load (issue 4)\n\nReproduce with:\n\n```sh\nTYCHO_TEST_POSTGRES=postgres://postgres@127.0.0.1:55432/tycho_bench?sslmode=disable \\\n  go run ./cmd/tycho bench server\n```\n\n", serverMarker)
+	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs. One `tycho serve` handler on loopback (in process, real TCP and HTTP), "+
+		"the campaign's runner proposing with the `random` strategy in batches of 2×agents, and simulated agents, each "+
+		"an instant lab: lease one experiment (long poll), post its result, repeat. Latencies are client round trips. "+
+		"Throughput rows run %d experiments with %d agents; the one-agent rows run sequentially and give the loop's "+
+		"overhead per experiment: wall time minus proposal time, divided by experiments.\n\n",
+		time.Now().UTC().Format(time.DateOnly), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), n, agents)
+	b.WriteString("| store | agents | experiments | results/s | lease p50 | lease p99 | result p50 | result p99 | loop overhead |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		over := "–"
+		if r.agents == 1 {
+			over = fmt.Sprint(r.overhead.Round(time.Microsecond))
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | **%.0f** | %s | %s | %s | %s | %s |\n", r.store, r.agents, r.n, r.throughput,
+			r.lease.p50.Round(time.Microsecond), r.lease.p99.Round(time.Microsecond), r.result.p50.Round(time.Microsecond), r.result.p99.Round(time.Microsecond), over)
+	}
+	if !withPG {
+		b.WriteString("\nPostgreSQL was not measured in this run: set $TYCHO_TEST_POSTGRES (or --postgres) to a database.\n")
+	}
+	b.WriteString("\nTargets on this 2-core machine: ≥ 2,000 results/s on SQLite with p99 < 50 ms; loop overhead (proposal excluded) < 1 ms per experiment.\n")
+	return b.String()
+}
