@@ -6,9 +6,17 @@ test:
 	go vet ./...
 	go tool staticcheck ./...
 	go test -race ./...
+	$(MAKE) test-python
+
+# test-python runs the Python client's tests (clients/python) against a
+# tycho binary built from this tree (or $TYCHO_BIN).
+.PHONY: test-python
+test-python:
+	python3 -m unittest discover -s clients/python/tests -v
 
 # fuzz runs every fuzz target for FUZZTIME each: campaign files,
-# constraints, CSV files, descriptor files, prior data and tables.
+# constraints, CSV files, descriptor files, prior data, tables, API
+# request bodies, driver results and stored results.
 FUZZTIME ?= 30s
 fuzz:
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./spec
@@ -17,6 +25,9 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzParseConstraint$$' -fuzztime=$(FUZZTIME) .
 	go test -run='^$$' -fuzz='^FuzzCSV$$' -fuzztime=$(FUZZTIME) ./internal/csvfile
 	go test -run='^$$' -fuzz='^FuzzTable$$' -fuzztime=$(FUZZTIME) ./table
+	go test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./http
+	go test -run='^$$' -fuzz='^FuzzParseResult$$' -fuzztime=$(FUZZTIME) ./agent
+	go test -run='^$$' -fuzz='^FuzzDecodeResult$$' -fuzztime=$(FUZZTIME) ./internal/storejson
 
 bench:
 	go test -run='^$$' -bench=. ./...
