@@ -137,9 +137,9 @@ func TestDriverFailureKeepsStderr(t *testing.T) {
 
 func TestBadDriverOutputFails(t *testing.T) {
 	l := newLab(t, false, 1)
-	startAgent(t, l, 1, driver(t, `cat >/dev/null; echo '{"objectives": {"z": 1}}'`))
+	startAgent(t, l, 1, driver(t, `cat >/dev/null; echo '{"objectives": {"y": 1, "z": 1}}'`))
 	exps := waitFor(t, l, "1 failed", func(e []*tycho.Experiment) bool { return count(e, tycho.ExperimentFailed) == 1 })
-	if !strings.Contains(exps[0].Error, "objectives.y: is missing") {
+	if !strings.Contains(exps[0].Error, "objectives.z: the campaign measures no such") {
 		t.Errorf("error %q: want the server's reason", exps[0].Error)
 	}
 }

@@ -41,6 +41,10 @@ type Runner struct {
 	// store without news (other servers' news is not heard); 0 means a
 	// second.
 	Poll time.Duration
+	// Settle is how long the runner of an agent-lab campaign lets news
+	// gather before it rereads the store, so that a busy lab's results
+	// are read in batches rather than one reread each; 0 means 50 ms.
+	Settle time.Duration
 }
 
 // Progress reports how far a campaign has come.
@@ -136,6 +140,10 @@ func (r *Runner) runAsync(ctx context.Context, c *tycho.Campaign, elapsed func()
 	if poll <= 0 {
 		poll = time.Second
 	}
+	settle := r.Settle
+	if settle <= 0 {
+		settle = 50 * time.Millisecond
+	}
 	done := -1
 	for {
 		news := hub.Watch(notify.CampaignTopic(c.ID))
@@ -168,6 +176,9 @@ func (r *Runner) runAsync(ctx context.Context, c *tycho.Campaign, elapsed func()
 			continue
 		}
 		if err := notify.Wait(ctx, news, poll); err != nil {
+			return nil, err
+		}
+		if err := notify.Wait(ctx, nil, settle); err != nil {
 			return nil, err
 		}
 	}

@@ -14,8 +14,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,6 +49,8 @@ type Server struct {
 	Now func() time.Time
 
 	metrics *metrics
+	// specs caches campaign specs by campaign ID; a spec never changes.
+	specs sync.Map
 }
 
 // Handler returns the server's routes, instrumented.
@@ -259,10 +263,22 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) error {
 		}
 		c.ID = req.ID
 	case key != "":
-		// The ID follows from the key, so a retry finds what it created.
+		// The ID follows from the key (after the name, for readability),
+		// so a retry finds what the first request created, whatever name
+		// it carries.
 		k := sha256.Sum256([]byte("tycho campaign\x00" + key))
+		suffix := "-" + hex.EncodeToString(k[:6])
+		if old, err := s.findBySuffix(r.Context(), suffix); err != nil {
+			return err
+		} else if old != nil {
+			if old.SourceDigest != c.SourceDigest || !sameSpec(&old.Spec, &c.Spec) {
+				return tycho.Errorf(tycho.ECONFLICT, "Idempotency-Key was used for campaign %s, with another spec; a key names one request", old.ID)
+			}
+			writeJSON(w, http.StatusOK, campaignOut(old))
+			return nil
+		}
 		c.ID = s.NewID(c.Spec.Name)
-		c.ID = c.ID[:strings.LastIndexByte(c.ID, '-')+1] + hex.EncodeToString(k[:6])
+		c.ID = c.ID[:strings.LastIndexByte(c.ID, '-')] + suffix
 	default:
 		c.ID = s.NewID(c.Spec.Name)
 	}
@@ -408,6 +424,20 @@ func (s *Server) addGeneration(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// findBySuffix returns the campaign whose ID ends in suffix, or nil.
+func (s *Server) findBySuffix(ctx context.Context, suffix string) (*tycho.Campaign, error) {
+	cs, err := s.Store.ListCampaigns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if strings.HasSuffix(c.ID, suffix) {
+			return c, nil
+		}
+	}
+	return nil, nil
+}
+
 // labOf returns the agent lab of a campaign, or "".
 func labOf(ctx context.Context, store tycho.Store, id string) string {
 	c, err := store.FindCampaign(ctx, id)
@@ -459,7 +489,7 @@ func (s *Server) attachExperiment(w http.ResponseWriter, r *http.Request) error 
 	}
 	e, err := s.AskTell.Attach(r.Context(), r.PathValue("id"), key, &tycho.Experiment{Params: req.Params, Result: req.Result.domain(), Error: req.Error})
 	if err != nil {
-		return err
+		return withField(err)
 	}
 	writeJSON(w, http.StatusCreated, experimentOut(e))
 	return nil
@@ -525,20 +555,17 @@ func (s *Server) postResult(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if len(req.Objectives) == 0 {
-		return &fieldError{tycho.EINVALID, "/objectives", "objectives: give a value for every objective"}
-	}
 	id := r.PathValue("id")
 	e, err := s.Store.FindExperiment(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	c, err := s.Store.FindCampaign(r.Context(), e.CampaignID)
+	spec, err := s.spec(r.Context(), e.CampaignID)
 	if err != nil {
 		return err
 	}
 	res := &tycho.Result{Objectives: numbersIn(req.Objectives), Noise: numbersIn(req.Noise), Metadata: req.Metadata}
-	if err := checkObjectives(&c.Spec, res); err != nil {
+	if err := checkObjectives(spec, res); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -549,9 +576,39 @@ func (s *Server) postResult(w http.ResponseWriter, r *http.Request) error {
 	return s.finished(w, r, id)
 }
 
+// spec returns the spec of a campaign, from the cache if it can.
+func (s *Server) spec(ctx context.Context, id string) (*tycho.Spec, error) {
+	if v, ok := s.specs.Load(id); ok {
+		return v.(*tycho.Spec), nil
+	}
+	c, err := s.Store.FindCampaign(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.specs.Store(id, &c.Spec)
+	return &c.Spec, nil
+}
+
+// withField gives a domain error whose message starts with a field path
+// (params.x: …) that field as a JSON Pointer.
+func withField(err error) error {
+	msg := tycho.ErrorMessage(err)
+	path, _, ok := strings.Cut(msg, ": ")
+	if tycho.ErrorCode(err) != tycho.EINVALID || !ok || strings.ContainsAny(path, " \n") {
+		return err
+	}
+	return &fieldError{tycho.EINVALID, fieldPointer(path), msg}
+}
+
 // checkObjectives refuses a result that lacks a finite value for an
-// objective, naming the member.
+// objective, or names a quantity the campaign does not measure, naming
+// the member.
 func checkObjectives(spec *tycho.Spec, res *tycho.Result) error {
+	for _, name := range sortedKeys(res.Objectives) {
+		if !measures(spec, name) {
+			return &fieldError{tycho.EINVALID, "/objectives/" + name, "objectives." + name + ": the campaign measures no such objective or outcome"}
+		}
+	}
 	for _, o := range spec.Objectives {
 		v, ok := res.Objectives[o.Name]
 		if !ok {
@@ -565,6 +622,30 @@ func checkObjectives(spec *tycho.Spec, res *tycho.Result) error {
 }
 
 const maxFloat = 1.7976931348623157e308
+
+// measures reports whether name is an objective or outcome of spec.
+func measures(spec *tycho.Spec, name string) bool {
+	for _, o := range spec.Objectives {
+		if o.Name == name {
+			return true
+		}
+	}
+	for _, o := range spec.Outcomes {
+		if o.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
 
 // finished answers a request that finished an experiment and wakes the
 // campaign's runner.

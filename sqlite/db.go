@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite" // registers the "sqlite" driver
@@ -39,11 +40,26 @@ const busyTimeout = 10 * time.Second
 type DB struct {
 	db  *sql.DB
 	now func() time.Time
-	// write admits one write transaction of this process at a time, so
-	// writers queue in Go (and honour their contexts) instead of polling
-	// SQLite's lock; busy_timeout still arbitrates between processes.
-	write chan struct{}
+	// writes queues this process's write transactions for the committer,
+	// which runs them in batches (group commit): SQLite allows one writer
+	// at a time, and each commit waits for the disk, so many concurrent
+	// writes share one commit. busy_timeout still arbitrates between
+	// processes.
+	writes chan *write
+	// stop ends the committer; stopped is closed when it has ended.
+	stop, stopped chan struct{}
+	closeOnce     sync.Once
 }
+
+// write is one queued write transaction.
+type write struct {
+	ctx  context.Context
+	f    func(*sql.Tx) error
+	done chan error
+}
+
+// maxBatch bounds how many writes share one commit.
+const maxBatch = 256
 
 var _ tycho.Store = (*DB)(nil)
 
@@ -63,10 +79,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db := &DB{
-		db:    sdb,
-		now:   func() time.Time { return time.Now().UTC() },
-		write: make(chan struct{}, 1),
+		db:      sdb,
+		now:     func() time.Time { return time.Now().UTC() },
+		writes:  make(chan *write, maxBatch),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
+	go db.commit()
 	// While a new file turns from a rollback journal to WAL, another
 	// process opening it may get SQLITE_BUSY at once, without waiting out
 	// the busy timeout. Migrating is idempotent, so Open retries for up to
@@ -77,13 +96,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return db, nil
 		}
 		if !isBusy(err) || time.Since(start) > busyTimeout {
-			sdb.Close()
+			db.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 		select {
 		case <-time.After(10 * time.Millisecond):
 		case <-ctx.Done():
-			sdb.Close()
+			db.Close()
 			return nil, fmt.Errorf("open %s: %w", path, ctx.Err())
 		}
 	}
@@ -117,29 +136,112 @@ func dataSourceName(path string) (string, error) {
 // times; by default it is time.Now in UTC. Call it before the DB is shared.
 func (db *DB) SetNow(now func() time.Time) { db.now = func() time.Time { return now().UTC() } }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.db.Close() }
+// Close waits for queued writes to finish and closes the database.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.stop) })
+	<-db.stopped
+	return db.db.Close()
+}
 
-// tx runs f in a write transaction, committing if f returns nil.
+// errClosed answers writes queued after Close.
+var errClosed = errors.New("the store is closed")
+
+// tx runs f in a write transaction and returns once it is durable: f's
+// changes are committed if it returns nil and undone if it returns an
+// error. Writes of concurrent callers may share the transaction, each in
+// its own savepoint, so one caller's error undoes only its own changes.
 func (db *DB) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	w := &write{ctx: ctx, f: f, done: make(chan error, 1)}
 	select {
-	case db.write <- struct{}{}:
+	case db.writes <- w:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-db.stop:
+		return errClosed
 	}
-	defer func() { <-db.write }()
-	tx, err := db.db.BeginTx(ctx, nil)
+	// Once queued, the write may be committed: wait for the outcome even
+	// if ctx ends meanwhile (the committer skips writes whose context
+	// ended before they ran).
+	return <-w.done
+}
+
+// commit runs queued writes in batches until Close, then fails what is
+// still queued.
+func (db *DB) commit() {
+	defer close(db.stopped)
+	batch := make([]*write, 0, maxBatch)
+	for {
+		select {
+		case w := <-db.writes:
+			batch = append(batch[:0], w)
+		case <-db.stop:
+			for {
+				select {
+				case w := <-db.writes:
+					w.done <- errClosed
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case w := <-db.writes:
+				batch = append(batch, w)
+			default:
+				break fill
+			}
+		}
+		db.commitBatch(batch)
+	}
+}
+
+// commitBatch runs a batch of writes in one transaction, each in a
+// savepoint, commits it, and tells each writer its outcome.
+func (db *DB) commitBatch(batch []*write) {
+	errs := make([]error, len(batch))
+	finish := func(err error) {
+		for i, w := range batch {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+			w.done <- errs[i]
+		}
+	}
+	tx, err := db.db.BeginTx(context.Background(), nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		finish(fmt.Errorf("begin: %w", err))
+		return
 	}
 	defer tx.Rollback()
-	if err := f(tx); err != nil {
-		return err
+	ctx := context.Background()
+	for i, w := range batch {
+		if err := w.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+			finish(fmt.Errorf("savepoint: %w", err))
+			return
+		}
+		errs[i] = w.f(tx)
+		if errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
+				finish(fmt.Errorf("roll back to savepoint: %w", err))
+				return
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
+			finish(fmt.Errorf("release savepoint: %w", err))
+			return
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		finish(fmt.Errorf("commit: %w", err))
+		return
 	}
-	return nil
+	finish(nil)
 }
 
 // readTx runs f in a read-only transaction, which sees one snapshot of the

@@ -28,12 +28,12 @@ func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*
 		now := db.now()
 		rows, err := tx.QueryContext(ctx, `SELECT `+prefixed("e.", experimentColumns)+`
 			FROM experiments e JOIN campaigns c ON c.id = e.campaign_id
-			WHERE c.queue = ? AND c.status = ? AND e.state NOT IN (?, ?, ?) AND (
-				e.state = ? OR (e.state = ? AND c.approval = 0)
+			WHERE c.queue = ? AND c.status = ?
+			AND e.state NOT IN ('completed', 'failed', 'abandoned') -- literal, so the partial index applies
+			AND (e.state = ? OR (e.state = ? AND c.approval = 0)
 				OR (e.state IN (?, ?) AND e.lease_expires > 0 AND e.lease_expires <= ?))
 			ORDER BY e.created_at, e.campaign_id, e.seq LIMIT ?`,
 			req.Lab, tycho.CampaignRunning,
-			tycho.ExperimentCompleted, tycho.ExperimentFailed, tycho.ExperimentAbandoned,
 			tycho.ExperimentApproved, tycho.ExperimentProposed,
 			tycho.ExperimentDispatched, tycho.ExperimentRunning, nanos(now), req.Max)
 		if err != nil {

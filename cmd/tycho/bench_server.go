@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -36,8 +37,20 @@ func (c *benchCommand) benchServer(ctx context.Context, args []string) error {
 	n := fs.Int("experiments", 20000, "experiments per store")
 	dsn := fs.String("postgres", os.Getenv("TYCHO_TEST_POSTGRES"), "PostgreSQL to measure too (default $TYCHO_TEST_POSTGRES); an empty database is best")
 	out := fs.String("out", "docs/benchmarks.md", "update the server section of this file (- for standard output)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run here")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if fs.NArg() != 0 || *agents < 1 || *n < *agents {
 		fs.Usage()

@@ -11,5 +11,5 @@ ALTER TABLE generations ADD COLUMN key TEXT;
 CREATE UNIQUE INDEX generations_key ON generations (campaign_id, key) WHERE key IS NOT NULL;
 
 -- The experiments an agent may lease: those not yet final, by campaign.
-CREATE INDEX experiments_open ON experiments (campaign_id, seq) WHERE state NOT IN ('completed', 'failed', 'abandoned');
+CREATE INDEX experiments_open ON experiments (campaign_id, created_at, seq) WHERE state NOT IN ('completed', 'failed', 'abandoned');
 CREATE INDEX campaigns_queue ON campaigns (queue) WHERE queue <> '' AND status = 'running';
