@@ -23,6 +23,7 @@ import (
 type lab struct {
 	db     *sqlite.DB
 	client *tychohttp.Client
+	url    string
 	id     string
 }
 
@@ -59,7 +60,7 @@ func newLab(t *testing.T, approval bool, budget int) *lab {
 	}
 	r := &campaign.Runner{Store: db, Strategy: &optimize.Strategy{}, Hub: hub, Poll: 50 * time.Millisecond}
 	go func() { _, _ = r.Run(ctx, camp.ID) }()
-	return &lab{db: db, client: c, id: camp.ID}
+	return &lab{db: db, client: c, url: ts.URL, id: camp.ID}
 }
 
 // driver writes a shell-script driver and returns its path.

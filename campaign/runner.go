@@ -44,6 +44,9 @@ type Runner struct {
 	// Settle is how long the runner of an agent-lab campaign lets news
 	// gather before it rereads the store, so that a busy lab's results
 	// are read in batches rather than one reread each; 0 means 50 ms.
+	// The runner waits at least three times as long as its last reread
+	// took, so that rereading a large campaign never takes more than a
+	// quarter of a core.
 	Settle time.Duration
 }
 
@@ -145,8 +148,10 @@ func (r *Runner) runAsync(ctx context.Context, c *tycho.Campaign, elapsed func()
 		settle = 50 * time.Millisecond
 	}
 	done := -1
+	var reread time.Duration
 	for {
 		news := hub.Watch(notify.CampaignTopic(c.ID))
+		start := time.Now()
 		cur, err := r.Store.FindCampaign(ctx, c.ID)
 		if err != nil {
 			return nil, err
@@ -158,6 +163,7 @@ func (r *Runner) runAsync(ctx context.Context, c *tycho.Campaign, elapsed func()
 		if err != nil {
 			return nil, err
 		}
+		reread = time.Since(start)
 		if reason, stop := r.stopReason(c, exps, elapsed()); stop {
 			return r.finish(ctx, c, exps, reason, elapsed(), log)
 		}
@@ -178,7 +184,7 @@ func (r *Runner) runAsync(ctx context.Context, c *tycho.Campaign, elapsed func()
 		if err := notify.Wait(ctx, news, poll); err != nil {
 			return nil, err
 		}
-		if err := notify.Wait(ctx, nil, settle); err != nil {
+		if err := notify.Wait(ctx, nil, max(settle, 3*reread)); err != nil {
 			return nil, err
 		}
 	}

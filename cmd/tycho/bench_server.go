@@ -169,7 +169,7 @@ func loadTest(ctx context.Context, store tycho.Store, name string, k, n int) (lo
 		},
 		Objectives: []tycho.Objective{{Name: "y", Direction: tycho.Minimize}},
 		Budget:     tycho.Budget{MaxExperiments: n},
-		BatchSize:  max(2*k, 10),
+		BatchSize:  max(10*k, 10),
 		Strategy:   "random",
 		Seed:       1,
 		Lab:        tycho.LabSpec{Kind: tycho.LabAgent, Name: lab},
@@ -299,7 +299,7 @@ func serverReport(rows []loadResult, agents, n int, withPG bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n## Server under load (issue 4)\n\nReproduce with:\n\n```sh\nTYCHO_TEST_POSTGRES=postgres://postgres@127.0.0.1:55432/tycho_bench?sslmode=disable \\\n  go run ./cmd/tycho bench server\n```\n\n", serverMarker)
 	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs. One `tycho serve` handler on loopback (in process, real TCP and HTTP), "+
-		"the campaign's runner proposing with the `random` strategy in batches of 2×agents, and simulated agents, each "+
+		"the campaign's runner keeping 10×agents experiments in flight, proposed by the `random` strategy, and simulated agents, each "+
 		"an instant lab: lease one experiment (long poll), post its result, repeat. Latencies are client round trips. "+
 		"Throughput rows run %d experiments with %d agents; the one-agent rows run sequentially and give the loop's "+
 		"overhead per experiment: wall time minus proposal time, divided by experiments.\n\n",
