@@ -220,7 +220,10 @@ class CampaignTest(ServerTest):
         e = self.client.suggest(c["id"], 1)[0]
         with self.assertRaises(TychoError) as cm:
             self.client.tell(e, {"z": 1.0})
-        self.assertProblem(cm, 400, "invalid", "/objectives/y")
+        self.assertProblem(cm, 400, "invalid", "/objectives/z")
+        with self.assertRaises(TychoError) as cm:
+            self.client.tell(e, {"y_typo": 1.0})
+        self.assertProblem(cm, 400, "invalid", "/objectives/y_typo")
         with self.assertRaises(TychoError) as cm:
             self.client.tell(e, {"y": float("nan")})
         self.assertProblem(cm, 400, "invalid", "/objectives/y")
