@@ -24,6 +24,7 @@ import (
 
 	"tycho"
 	"tycho/internal/notify"
+	"tycho/internal/storejson"
 )
 
 // Server serves the API. Set its fields, then use Handler.
@@ -564,7 +565,7 @@ func (s *Server) postResult(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res := &tycho.Result{Objectives: numbersIn(req.Objectives), Noise: numbersIn(req.Noise), Metadata: req.Metadata}
+	res := &tycho.Result{Objectives: storejson.Floats(req.Objectives), Noise: storejson.Floats(req.Noise), Metadata: req.Metadata}
 	if err := checkObjectives(spec, res); err != nil {
 		return err
 	}

@@ -1,12 +1,11 @@
 package http
 
 import (
-	"encoding/json"
-	"math"
 	"time"
 	"unicode/utf8"
 
 	"tycho"
+	"tycho/internal/storejson"
 )
 
 // The JSON shapes of the API. They are the contract of api/openapi.yaml:
@@ -131,14 +130,14 @@ func resultOut(r *tycho.Result) *Result {
 	if r == nil {
 		return nil
 	}
-	return &Result{Objectives: numbersOut(r.Objectives), Noise: numbersOut(r.Noise), Metadata: r.Metadata}
+	return &Result{Objectives: storejson.Numbers(r.Objectives), Noise: storejson.Numbers(r.Noise), Metadata: r.Metadata}
 }
 
 func (r *Result) domain() *tycho.Result {
 	if r == nil {
 		return nil
 	}
-	return &tycho.Result{Objectives: numbersIn(r.Objectives), Noise: numbersIn(r.Noise), Metadata: r.Metadata}
+	return &tycho.Result{Objectives: storejson.Floats(r.Objectives), Noise: storejson.Floats(r.Noise), Metadata: r.Metadata}
 }
 
 // Generation is a generation record on the wire.
@@ -181,62 +180,9 @@ func (g *Generation) domain() *tycho.Generation {
 	return out
 }
 
-// Number is a float64 that JSON carries exactly, NaN and ±Inf included.
-type Number float64
-
-// MarshalJSON implements json.Marshaler.
-func (n Number) MarshalJSON() ([]byte, error) {
-	switch v := float64(n); {
-	case math.IsNaN(v):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(v, 1):
-		return []byte(`"+Inf"`), nil
-	case math.IsInf(v, -1):
-		return []byte(`"-Inf"`), nil
-	}
-	return json.Marshal(float64(n))
-}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (n *Number) UnmarshalJSON(b []byte) error {
-	switch string(b) {
-	case `"NaN"`:
-		*n = Number(math.NaN())
-	case `"+Inf"`, `"Inf"`:
-		*n = Number(math.Inf(1))
-	case `"-Inf"`:
-		*n = Number(math.Inf(-1))
-	default:
-		var v float64
-		if err := json.Unmarshal(b, &v); err != nil {
-			return tycho.Errorf(tycho.EINVALID, "want a number, or \"NaN\", \"+Inf\" or \"-Inf\"")
-		}
-		*n = Number(v)
-	}
-	return nil
-}
-
-func numbersOut(m map[string]float64) map[string]Number {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]Number, len(m))
-	for k, v := range m {
-		out[k] = Number(v)
-	}
-	return out
-}
-
-func numbersIn(m map[string]Number) map[string]float64 {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]float64, len(m))
-	for k, v := range m {
-		out[k] = float64(v)
-	}
-	return out
-}
+// Number is a float64 that JSON carries exactly, NaN and ±Inf included,
+// as the stores keep it.
+type Number = storejson.Number
 
 func optTime(t time.Time) *time.Time {
 	if t.IsZero() {

@@ -19,12 +19,12 @@ import (
 	"tycho"
 )
 
-// number is a float64 that JSON carries exactly, NaN and ±Inf included
+// Number is a float64 that JSON carries exactly, NaN and ±Inf included
 // (as the strings "NaN", "+Inf" and "-Inf", which plain JSON lacks).
-type number float64
+type Number float64
 
 // MarshalJSON implements json.Marshaler.
-func (n number) MarshalJSON() ([]byte, error) {
+func (n Number) MarshalJSON() ([]byte, error) {
 	v := float64(n)
 	if s, ok := nonFinite(v); ok {
 		return strconv.AppendQuote(nil, s), nil
@@ -33,7 +33,7 @@ func (n number) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
-func (n *number) UnmarshalJSON(b []byte) error {
+func (n *Number) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -41,11 +41,11 @@ func (n *number) UnmarshalJSON(b []byte) error {
 		}
 		switch s {
 		case "NaN":
-			*n = number(math.NaN())
+			*n = Number(math.NaN())
 		case "+Inf":
-			*n = number(math.Inf(1))
+			*n = Number(math.Inf(1))
 		case "-Inf":
-			*n = number(math.Inf(-1))
+			*n = Number(math.Inf(-1))
 		default:
 			return fmt.Errorf("not a number: %q", s)
 		}
@@ -55,7 +55,7 @@ func (n *number) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*n = number(v)
+	*n = Number(v)
 	return nil
 }
 
@@ -72,18 +72,20 @@ func nonFinite(v float64) (string, bool) {
 	return "", false
 }
 
-func toNumbers(m map[string]float64) map[string]number {
+// Numbers converts a map of floats to Numbers, nil to nil.
+func Numbers(m map[string]float64) map[string]Number {
 	if m == nil {
 		return nil
 	}
-	out := make(map[string]number, len(m))
+	out := make(map[string]Number, len(m))
 	for k, v := range m {
-		out[k] = number(v)
+		out[k] = Number(v)
 	}
 	return out
 }
 
-func fromNumbers(m map[string]number) map[string]float64 {
+// Floats converts a map of Numbers back to floats, nil to nil.
+func Floats(m map[string]Number) map[string]float64 {
 	if m == nil {
 		return nil
 	}
@@ -96,8 +98,8 @@ func fromNumbers(m map[string]number) map[string]float64 {
 
 // result is how a tycho.Result is stored.
 type result struct {
-	Objectives map[string]number `json:"objectives"`
-	Noise      map[string]number `json:"noise,omitempty"`
+	Objectives map[string]Number `json:"objectives"`
+	Noise      map[string]Number `json:"noise,omitempty"`
 	Metadata   map[string]any    `json:"metadata,omitempty"`
 }
 
@@ -105,7 +107,7 @@ type result struct {
 // order), so two results are the same exactly when their encodings are.
 func EncodeResult(r *tycho.Result) ([]byte, error) {
 	meta, _ := finiteJSON(r.Metadata).(map[string]any)
-	b, err := json.Marshal(result{Objectives: toNumbers(r.Objectives), Noise: toNumbers(r.Noise), Metadata: meta})
+	b, err := json.Marshal(result{Objectives: Numbers(r.Objectives), Noise: Numbers(r.Noise), Metadata: meta})
 	if err != nil {
 		return nil, tycho.Errorf(tycho.EINVALID, "result cannot be stored: %v", err)
 	}
@@ -118,7 +120,7 @@ func DecodeResult(b []byte) (*tycho.Result, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, err
 	}
-	return &tycho.Result{Objectives: fromNumbers(r.Objectives), Noise: fromNumbers(r.Noise), Metadata: r.Metadata}, nil
+	return &tycho.Result{Objectives: Floats(r.Objectives), Noise: Floats(r.Noise), Metadata: r.Metadata}, nil
 }
 
 // CanonicalResult returns the stored form of r, in which results that
@@ -166,9 +168,9 @@ func EncodeNumbers(v []float64) ([]byte, error) {
 	if v == nil {
 		return nil, nil
 	}
-	out := make([]number, len(v))
+	out := make([]Number, len(v))
 	for i := range v {
-		out[i] = number(v[i])
+		out[i] = Number(v[i])
 	}
 	return json.Marshal(out)
 }
@@ -178,7 +180,7 @@ func DecodeNumbers(b []byte) ([]float64, error) {
 	if b == nil {
 		return nil, nil
 	}
-	var ns []number
+	var ns []Number
 	if err := json.Unmarshal(b, &ns); err != nil {
 		return nil, err
 	}
@@ -213,7 +215,7 @@ func DecodeModel(b []byte) (map[string]any, error) {
 	return m, err
 }
 
-// finiteJSON returns v with every non-finite number in it, in the
+// finiteJSON returns v with every non-finite Number in it, in the
 // containers JSON decoding produces and in float slices and maps, replaced
 // by its text ("NaN", "+Inf", "-Inf"), copying what it changes.
 func finiteJSON(v any) any {
