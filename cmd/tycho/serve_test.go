@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"tycho"
 	tychohttp "tycho/http"
+	"tycho/internal/pgtest"
 )
 
 // server is a real tycho serve process on loopback.
@@ -197,4 +199,70 @@ func leaseOne(t *testing.T, c *tychohttp.Client, lab string) *tycho.Experiment {
 		t.Fatalf("lease from %s: %v %v", lab, exps, err)
 	}
 	return exps[0]
+}
+
+// TestTwoServersOnePostgres runs two tycho serve processes on one
+// PostgreSQL database, both running the campaign's loop, with agents on
+// each: no experiment is ever dispatched twice.
+func TestTwoServersOnePostgres(t *testing.T) {
+	if _, err := exec.LookPath("awk"); err != nil {
+		t.Skip("the example driver needs awk")
+	}
+	dsn := pgtest.DSN(t)
+	a := startServer(t, t.TempDir(), "--store", dsn)
+	b := startServer(t, t.TempDir(), "--store", dsn)
+	work := t.TempDir()
+	runs := filepath.Join(work, "runs.log")
+	driver := writeFile(t, work, "driver.sh", "#!/bin/sh\necho \"$TYCHO_EXPERIMENT_ID\" >> "+runs+"\nexec "+
+		filepath.Join(repoRoot(t), "examples", "agents", "branin.sh")+"\n")
+	if err := os.Chmod(driver, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", "agent-branin.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, work, "c.yaml", strings.ReplaceAll(strings.ReplaceAll(string(src),
+		"max_experiments: 40", "max_experiments: 24"), "stop: {goal_reached: true}", ""))
+	for _, s := range []*server{a, b} {
+		startAgent(t, s, "bench-1", "--concurrency", "2", "--", driver)
+	}
+	code, _, stderr := runTycho(t, t.TempDir(), "run", "--server", a.url, "--quiet", file)
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s\nserver a:\n%s\nserver b:\n%s", code, stderr, a.log, b.log)
+	}
+	ran, err := os.ReadFile(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, id := range strings.Fields(string(ran)) {
+		seen[id]++
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("experiment %s was dispatched %d times", id, n)
+		}
+	}
+	exps, err := b.client(t).ListExperiments(context.Background(), mustOnlyCampaign(t, b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exps) != 24 || len(seen) != 24 {
+		t.Errorf("%d experiments, %d driver runs; want 24 of each", len(exps), len(seen))
+	}
+	for _, e := range exps {
+		if e.State != tycho.ExperimentCompleted {
+			t.Errorf("experiment %d is %s", e.Seq, e.State)
+		}
+	}
+}
+
+func mustOnlyCampaign(t *testing.T, s *server) string {
+	t.Helper()
+	cs, err := s.client(t).ListCampaigns(context.Background())
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("campaigns: %v %v", cs, err)
+	}
+	return cs[0].ID
 }
