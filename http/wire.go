@@ -159,9 +159,10 @@ type Generation struct {
 func generationOut(g *tycho.Generation) *Generation {
 	out := &Generation{
 		CampaignID: g.CampaignID, Index: g.Index, Key: g.Key, Strategy: g.Strategy, Seed: g.Seed,
-		Observations: g.Observations, Pending: g.Pending, Model: g.Model,
+		Observations: g.Observations, Pending: g.Pending,
 		FitNS: int64(g.FitTime), ProposeNS: int64(g.ProposeTime), CreatedAt: g.CreatedAt,
 	}
+	out.Model, _ = storejson.Finite(g.Model).(map[string]any)
 	for _, v := range g.Acquisition {
 		out.Acquisition = append(out.Acquisition, Number(v))
 	}

@@ -263,61 +263,6 @@ func TestClock(t *testing.T) {
 	}
 }
 
-func TestInvalidInput(t *testing.T) {
-	db := MustOpenDB(t)
-	if err := db.CreateCampaign(ctx, &tycho.Campaign{ID: "c-1", Status: tycho.CampaignRunning}); err != nil {
-		t.Fatal(err)
-	}
-	nan := 0.0
-	nan /= nan
-	tests := []struct {
-		name string
-		err  error
-	}{
-		{"CampaignWithoutID", db.CreateCampaign(ctx, &tycho.Campaign{})},
-		{"GenerationZero", db.AddGeneration(ctx, &tycho.Generation{CampaignID: "c-1", Index: 0}, nil)},
-		{"ExperimentWithoutID", db.AddGeneration(ctx, &tycho.Generation{CampaignID: "c-1", Index: 1},
-			[]*tycho.Experiment{{Params: tycho.Params{"x": 1.0}}})},
-		{"NaNParameter", db.AddGeneration(ctx, &tycho.Generation{CampaignID: "c-1", Index: 1},
-			[]*tycho.Experiment{{ID: "e-1", Params: tycho.Params{"x": nan}}})},
-		{"NoResult", db.CompleteExperiment(ctx, "e-1", 1, nil)},
-	}
-	for _, tc := range tests {
-		if got := tycho.ErrorCode(tc.err); got != tycho.EINVALID {
-			t.Errorf("%s: code %q (%v), want %q", tc.name, got, tc.err, tycho.EINVALID)
-		}
-	}
-	if exps, err := db.ListExperiments(ctx, "c-1"); err != nil || len(exps) != 0 {
-		t.Errorf("after refused input: %d experiments (%v), want none", len(exps), err)
-	}
-}
-
-// TestNonFiniteModel stores a generation whose model record holds a
-// non-finite number: it is kept as text rather than refusing the proposal.
-func TestNonFiniteModel(t *testing.T) {
-	db := MustOpenDB(t)
-	if err := db.CreateCampaign(ctx, &tycho.Campaign{ID: "c-1", Status: tycho.CampaignRunning}); err != nil {
-		t.Fatal(err)
-	}
-	inf := 1e308
-	inf *= 10
-	g := &tycho.Generation{CampaignID: "c-1", Index: 1, Strategy: "gp",
-		Model: map[string]any{"log_marginal_likelihood": -inf, "lengthscales": []float64{1, inf}}}
-	if err := db.AddGeneration(ctx, g, nil); err != nil {
-		t.Fatal(err)
-	}
-	gens, err := db.ListGenerations(ctx, "c-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := gens[0].Model["log_marginal_likelihood"]; got != "-Inf" {
-		t.Errorf("non-finite model value stored as %#v, want \"-Inf\"", got)
-	}
-	if got := fmt.Sprint(gens[0].Model["lengthscales"]); got != "[1 +Inf]" {
-		t.Errorf("lengthscales stored as %s, want [1 +Inf]", got)
-	}
-}
-
 func BenchmarkCompleteExperiment(b *testing.B) {
 	db := MustOpenDB(b)
 	if err := db.CreateCampaign(ctx, &tycho.Campaign{ID: "c-1", Status: tycho.CampaignRunning}); err != nil {

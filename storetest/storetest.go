@@ -67,6 +67,9 @@ func Run(t *testing.T, open func(t *testing.T) tycho.Store) {
 		{"AskTell", testAskTell},
 		{"ConcurrentLease", testConcurrentLease},
 		{"CountExperiments", testCountExperiments},
+
+		{"ErrInvalidInput", testInvalidInput},
+		{"NonFiniteModel", testNonFiniteModel},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })

@@ -215,6 +215,11 @@ func DecodeModel(b []byte) (map[string]any, error) {
 	return m, err
 }
 
+// Finite returns v with every non-finite number in it replaced by its
+// text ("NaN", "+Inf", "-Inf"), as the stores keep free-form maps, so that
+// v can be written as JSON.
+func Finite(v any) any { return finiteJSON(v) }
+
 // finiteJSON returns v with every non-finite Number in it, in the
 // containers JSON decoding produces and in float slices and maps, replaced
 // by its text ("NaN", "+Inf", "-Inf"), copying what it changes.
