@@ -4,14 +4,11 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"tycho"
+	"tycho/internal/migration"
 )
 
 // migrationFS holds the schema as a series of migrations, NNN_name.sql,
@@ -21,36 +18,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // migrations returns the embedded migrations in order.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, name := range names { // fs.Glob sorts
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name is not NNN_name.sql", base)
-		}
-		if v != len(out)+1 {
-			return nil, fmt.Errorf("migration %s: want version %d", base, len(out)+1)
-		}
-		body, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: base, sql: string(body)})
-	}
-	return out, nil
+func migrations() ([]migration.Migration, error) {
+	return migration.Load(migrationFS, "migrations/*.sql")
 }
 
 // migrationLock is the key of the advisory lock held while migrating. It is
@@ -105,21 +75,21 @@ func (db *DB) migrate(ctx context.Context) error {
 			if v < 1 {
 				return tycho.Errorf(tycho.ECONFLICT, "the database has an unknown schema version %d (%s)", v, name)
 			}
-			if want := ms[v-1].name; name != want {
+			if want := ms[v-1].Name; name != want {
 				return tycho.Errorf(tycho.ECONFLICT,
 					"the database has migration %d as %s where this tycho has %s; it was written by a different build",
 					v, name, want)
 			}
 		}
 		for _, m := range ms {
-			if _, ok := applied[m.version]; ok {
+			if _, ok := applied[m.Version]; ok {
 				continue
 			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
 		}
 		return nil

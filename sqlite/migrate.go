@@ -5,12 +5,9 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"strconv"
-	"strings"
 
 	"tycho"
+	"tycho/internal/migration"
 )
 
 // migrationFS holds the schema as a series of migrations, NNN_name.sql,
@@ -20,36 +17,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // migrations returns the embedded migrations in order.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, name := range names { // fs.Glob sorts
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name is not NNN_name.sql", base)
-		}
-		if v != len(out)+1 {
-			return nil, fmt.Errorf("migration %s: want version %d", base, len(out)+1)
-		}
-		body, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: base, sql: string(body)})
-	}
-	return out, nil
+func migrations() ([]migration.Migration, error) {
+	return migration.Load(migrationFS, "migrations/*.sql")
 }
 
 // migrate applies the embedded migrations the database lacks, each in its
@@ -88,31 +58,31 @@ func (db *DB) migrate(ctx context.Context) error {
 		if v < 1 {
 			return tycho.Errorf(tycho.ECONFLICT, "the database has an unknown schema version %d (%s)", v, name)
 		}
-		if want := ms[v-1].name; name != want {
+		if want := ms[v-1].Name; name != want {
 			return tycho.Errorf(tycho.ECONFLICT,
 				"the database has migration %d as %s where this tycho has %s; it was written by a different build",
 				v, name, want)
 		}
 	}
 	for _, m := range ms {
-		if _, ok := applied[m.version]; ok {
+		if _, ok := applied[m.Version]; ok {
 			continue
 		}
 		err := db.tx(ctx, func(tx *sql.Tx) error {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 				return err
 			} else if n > 0 {
 				return nil // another process got here first
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.version, m.name)
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.Version, m.Name)
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
