@@ -141,52 +141,28 @@ const experimentColumns = `id, campaign_id, seq, generation, params, state, atte
 
 // ListExperiments implements tycho.ExperimentService.
 func (db *DB) ListExperiments(ctx context.Context, campaignID string) ([]*tycho.Experiment, error) {
-	var out []*tycho.Experiment
-	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+experimentColumns+` FROM experiments WHERE campaign_id = ? ORDER BY seq`, campaignID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanExperiment(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(out) == 0 {
-			return mustExist(ctx, tx, campaignID)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, wrap(err, "list experiments of campaign %s", campaignID)
-	}
-	return out, nil
+	out, err := listOf(ctx, db, campaignID, `SELECT `+experimentColumns+` FROM experiments WHERE campaign_id = ? ORDER BY seq`, scanExperiment)
+	return out, wrap(err, "list experiments of campaign %s", campaignID)
 }
 
 // ListGenerations implements tycho.ExperimentService. Returns ENOTFOUND if
 // the campaign does not exist, as ListExperiments does.
 func (db *DB) ListGenerations(ctx context.Context, campaignID string) ([]*tycho.Generation, error) {
-	var out []*tycho.Generation
+	out, err := listOf(ctx, db, campaignID, `SELECT `+generationColumns+` FROM generations WHERE campaign_id = ? ORDER BY idx`, scanGeneration)
+	return out, wrap(err, "list generations of campaign %s", campaignID)
+}
+
+// listOf reads the rows a query returns for one campaign, in one snapshot,
+// and returns ENOTFOUND if there are none because the campaign does not
+// exist.
+func listOf[T any](ctx context.Context, db *DB, campaignID, query string, scan func(scanner) (T, error)) ([]T, error) {
+	var out []T
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+generationColumns+` FROM generations WHERE campaign_id = ? ORDER BY idx`, campaignID)
+		rows, err := tx.QueryContext(ctx, query, campaignID)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			g, err := scanGeneration(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, g)
-		}
-		if err := rows.Err(); err != nil {
+		if out, err = scanAll(rows, scan); err != nil {
 			return err
 		}
 		if len(out) == 0 {
@@ -195,9 +171,23 @@ func (db *DB) ListGenerations(ctx context.Context, campaignID string) ([]*tycho.
 		return nil
 	})
 	if err != nil {
-		return nil, wrap(err, "list generations of campaign %s", campaignID)
+		return nil, err
 	}
 	return out, nil
+}
+
+// scanAll scans every row and closes rows.
+func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
 }
 
 // StartExperiment implements tycho.ExperimentService.

@@ -39,17 +39,8 @@ func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*
 		if err != nil {
 			return err
 		}
-		var ready []*tycho.Experiment
-		for rows.Next() {
-			e, err := scanExperiment(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			ready = append(ready, e)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		ready, err := scanAll(rows, scanExperiment)
+		if err != nil {
 			return err
 		}
 		expires := now.Add(req.TTL)
