@@ -56,10 +56,33 @@ func (c *exportCommand) Run(ctx context.Context, args []string) error {
 
 // writeOutput calls write on stdout or, if path is set, on a temporary
 // file beside path that replaces it once complete, so that a failure
-// never leaves a half-written file.
+// never leaves a half-written file. A path that is not a regular file (a
+// device such as /dev/null, or a pipe) is written in place, never
+// replaced.
 func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) error {
 	if path == "" {
 		return write(stdout)
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return fmt.Errorf("write %s: is a directory", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		bw := bufio.NewWriter(f)
+		err = write(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
