@@ -107,6 +107,14 @@ type ExperimentService interface {
 	// ListExperiments returns a campaign's experiments ordered by Seq.
 	// Returns ENOTFOUND if the campaign does not exist.
 	ListExperiments(ctx context.Context, campaignID string) ([]*Experiment, error)
+	// ListExperimentsSince returns the experiments of a campaign that
+	// changed after the read that returned cursor, ordered by Seq, and the
+	// cursor for the next read; cursor 0 returns them all. An unchanged
+	// experiment may come again, but no change is ever missed, however
+	// many writers there are. A runner keeps a campaign's experiments in
+	// memory this way without rereading them all. Returns ENOTFOUND if the
+	// campaign does not exist.
+	ListExperimentsSince(ctx context.Context, campaignID string, cursor int64) ([]*Experiment, int64, error)
 	// FindGeneration returns the generation of a campaign created under an
 	// idempotency key. Returns ENOTFOUND if there is none.
 	FindGeneration(ctx context.Context, campaignID, key string) (*Generation, error)

@@ -1,12 +1,14 @@
 package tycho
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -132,3 +134,11 @@ func ValidLeaseRequest(req LeaseRequest) error {
 
 // MaxLease is the most experiments one lease request may take.
 const MaxLease = 1000
+
+// SortForLease orders experiments as a lab's queue hands them out: oldest
+// first, then by campaign and Seq.
+func SortForLease(exps []*Experiment) {
+	slices.SortFunc(exps, func(a, b *Experiment) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.CampaignID, b.CampaignID), cmp.Compare(a.Seq, b.Seq))
+	})
+}

@@ -1,7 +1,8 @@
 // Package campaign runs the closed loop: propose experiments, dispatch them
 // to a lab, record the results, refit, and stop on budget or a stop rule.
 //
-// The runner keeps no state that lives only in memory. Every step is
+// The runner keeps no state that lives only in memory (it caches what it
+// read, no more). Every step is
 // recorded in the store before the next begins, so a runner started on a
 // campaign that was interrupted at any instant (even by SIGKILL) picks up
 // where it stopped: proposals already recorded are dispatched rather than
@@ -9,10 +10,12 @@
 package campaign
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"time"
 
 	"tycho"
@@ -148,7 +151,10 @@ func (r *Runner) runAsync(ctx context.Context, c *tycho.Campaign, elapsed func()
 		settle = 50 * time.Millisecond
 	}
 	done := -1
-	var reread time.Duration
+	var (
+		reread time.Duration
+		v      = view{campaign: c.ID}
+	)
 	for {
 		news := hub.Watch(notify.CampaignTopic(c.ID))
 		start := time.Now()
@@ -159,10 +165,10 @@ func (r *Runner) runAsync(ctx context.Context, c *tycho.Campaign, elapsed func()
 		if cur.Status != tycho.CampaignRunning {
 			return cur, nil // stopped by a person, or by another server
 		}
-		exps, err := r.Store.ListExperiments(ctx, c.ID)
-		if err != nil {
+		if err := v.refresh(ctx, r.Store); err != nil {
 			return nil, err
 		}
+		exps := v.exps
 		reread = time.Since(start)
 		if reason, stop := r.stopReason(c, exps, elapsed()); stop {
 			return r.finish(ctx, c, exps, reason, elapsed(), log)
@@ -188,6 +194,47 @@ func (r *Runner) runAsync(ctx context.Context, c *tycho.Campaign, elapsed func()
 			return nil, err
 		}
 	}
+}
+
+// view keeps a campaign's experiments in memory, in Seq order, current
+// with the store's changes, so a reread costs what changed rather than
+// the whole campaign.
+type view struct {
+	campaign string
+	cursor   int64
+	exps     []*tycho.Experiment
+	index    map[string]int // into exps, by ID
+}
+
+// refresh reads the changes since the last refresh.
+func (v *view) refresh(ctx context.Context, store tycho.ExperimentService) error {
+	changed, cursor, err := store.ListExperimentsSince(ctx, v.campaign, v.cursor)
+	if err != nil {
+		return err
+	}
+	if v.index == nil {
+		v.index = make(map[string]int, len(changed))
+	}
+	sorted := true
+	for _, e := range changed {
+		if i, ok := v.index[e.ID]; ok {
+			v.exps[i] = e
+			continue
+		}
+		if n := len(v.exps); n > 0 && v.exps[n-1].Seq > e.Seq {
+			sorted = false
+		}
+		v.index[e.ID] = len(v.exps)
+		v.exps = append(v.exps, e)
+	}
+	if !sorted { // a proposal committed out of order, by another server
+		slices.SortFunc(v.exps, func(a, b *tycho.Experiment) int { return cmp.Compare(a.Seq, b.Seq) })
+		for i, e := range v.exps {
+			v.index[e.ID] = i
+		}
+	}
+	v.cursor = cursor
+	return nil
 }
 
 // finish marks the campaign completed for reason, abandoning what is

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -295,13 +296,24 @@ func (c *Client) storedAlready(ctx context.Context, g *tycho.Generation, exps []
 
 // ListExperiments implements tycho.ExperimentService.
 func (c *Client) ListExperiments(ctx context.Context, campaignID string) ([]*tycho.Experiment, error) {
+	exps, _, err := c.ListExperimentsSince(ctx, campaignID, 0)
+	return exps, err
+}
+
+// ListExperimentsSince implements tycho.ExperimentService.
+func (c *Client) ListExperimentsSince(ctx context.Context, campaignID string, cursor int64) ([]*tycho.Experiment, int64, error) {
 	var out struct {
 		Experiments []*Experiment `json:"experiments"`
+		Cursor      int64         `json:"cursor"`
 	}
-	if err := c.do(ctx, call{method: "GET", path: "/v1/campaigns/" + esc(campaignID) + "/experiments", retry: true}, &out); err != nil {
-		return nil, err
+	path := "/v1/campaigns/" + esc(campaignID) + "/experiments"
+	if cursor > 0 {
+		path += "?since=" + strconv.FormatInt(cursor, 10)
 	}
-	return experimentsIn(out.Experiments), nil
+	if err := c.do(ctx, call{method: "GET", path: path, retry: true}, &out); err != nil {
+		return nil, 0, err
+	}
+	return experimentsIn(out.Experiments), out.Cursor, nil
 }
 
 func experimentsIn(in []*Experiment) []*tycho.Experiment {

@@ -361,11 +361,18 @@ func (s *Server) updateCampaign(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) error {
-	exps, err := s.Store.ListExperiments(r.Context(), r.PathValue("id"))
+	var since int64
+	if q := r.URL.Query().Get("since"); q != "" {
+		var err error
+		if since, err = strconv.ParseInt(q, 10, 64); err != nil || since < 0 {
+			return &fieldError{tycho.EINVALID, "since", "since: want the cursor a previous read returned, a non-negative integer"}
+		}
+	}
+	exps, cursor, err := s.Store.ListExperimentsSince(r.Context(), r.PathValue("id"), since)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"experiments": experimentsOut(exps)})
+	writeJSON(w, http.StatusOK, map[string]any{"experiments": experimentsOut(exps), "cursor": cursor})
 	return nil
 }
 

@@ -158,20 +158,52 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 // the lease.
 const experimentColumns = `id, campaign_id, seq, generation, params, state, attempt, result, error, created_at, started_at, finished_at, lease_holder, lease_expires`
 
+// bumpRev, the first assignment of an UPDATE of experiments, stamps each
+// experiment it changes with the writing transaction's ID, as the
+// column's default does on insert.
+const bumpRev = `rev = pg_current_xact_id()::text::bigint,`
+
 // ListExperiments implements tycho.ExperimentService.
 func (db *DB) ListExperiments(ctx context.Context, campaignID string) ([]*tycho.Experiment, error) {
-	out, err := db.listExperiments(ctx, campaignID)
+	out, err := listExperiments(ctx, db.pool, campaignID, 0)
 	if err != nil {
 		return nil, wrap(err, "list experiments of campaign %s", campaignID)
 	}
 	return out, nil
 }
 
-func (db *DB) listExperiments(ctx context.Context, campaignID string) ([]*tycho.Experiment, error) {
+// ListExperimentsSince implements tycho.ExperimentService. The cursor is
+// the oldest transaction still running when the read began: every write
+// older than that is in the read, and every write from it on is read
+// again next time, whether it committed before this read or after.
+func (db *DB) ListExperimentsSince(ctx context.Context, campaignID string, cursor int64) ([]*tycho.Experiment, int64, error) {
+	var (
+		out  []*tycho.Experiment
+		next int64
+	)
+	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	err := pgx.BeginTxFunc(ctx, db.pool, opts, func(tx pgx.Tx) error {
+		// The first statement takes the snapshot both reads share.
+		err := tx.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&next)
+		if err != nil {
+			return err
+		}
+		out, err = listExperiments(ctx, tx, campaignID, cursor)
+		return err
+	})
+	if err != nil {
+		return nil, 0, wrap(err, "list experiments of campaign %s", campaignID)
+	}
+	return out, next, nil
+}
+
+// listExperiments reads the experiments of a campaign with a revision of
+// at least rev.
+func listExperiments(ctx context.Context, q querier, campaignID string, rev int64) ([]*tycho.Experiment, error) {
 	if !storable(campaignID) {
 		return nil, tycho.Errorf(tycho.ENOTFOUND, "campaign %q not found", campaignID)
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+experimentColumns+` FROM experiments WHERE campaign_id = $1 ORDER BY seq`, campaignID)
+	rows, err := q.Query(ctx, `SELECT `+experimentColumns+` FROM experiments WHERE campaign_id = $1 AND rev >= $2 ORDER BY seq`, campaignID, rev)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +222,7 @@ func (db *DB) listExperiments(ctx context.Context, campaignID string) ([]*tycho.
 	if len(out) == 0 {
 		// Campaigns are never deleted, so a campaign found now existed
 		// when its empty list was read.
-		return nil, mustExist(ctx, db.pool, campaignID)
+		return nil, mustExist(ctx, q, campaignID)
 	}
 	return out, nil
 }
@@ -243,7 +275,7 @@ func (db *DB) StartExperiment(ctx context.Context, id string) (*tycho.Experiment
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is already %s", e.Seq, e.CampaignID, e.State)
 		}
 		started := db.clock()
-		tag, err := tx.Exec(ctx, `UPDATE experiments SET state = $1, attempt = attempt + 1, started_at = $2
+		tag, err := tx.Exec(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, attempt = attempt + 1, started_at = $2
 			WHERE id = $3 AND state = $4 AND attempt = $5`,
 			string(tycho.ExperimentRunning), started, id, string(e.State), e.Attempt)
 		if err := changedOne(tag, err, e); err != nil {
@@ -285,7 +317,7 @@ func (db *DB) CompleteExperiment(ctx context.Context, id string, attempt int, r 
 		if err := current(e, attempt); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE experiments SET state = $1, result = $2, finished_at = $3
+		tag, err := tx.Exec(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, result = $2, finished_at = $3
 			WHERE id = $4 AND state = $5 AND attempt = $6`,
 			string(tycho.ExperimentCompleted), body, db.clock(), id, string(tycho.ExperimentRunning), attempt)
 		return changedOne(tag, err, e)
@@ -310,7 +342,7 @@ func (db *DB) FailExperiment(ctx context.Context, id string, attempt int, msg st
 		if err := current(e, attempt); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE experiments SET state = $1, error = $2, finished_at = $3
+		tag, err := tx.Exec(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, error = $2, finished_at = $3
 			WHERE id = $4 AND state = $5 AND attempt = $6`,
 			string(tycho.ExperimentFailed), blob(msg), db.clock(), id, string(tycho.ExperimentRunning), attempt)
 		return changedOne(tag, err, e)
@@ -329,7 +361,7 @@ func (db *DB) AbandonExperiment(ctx context.Context, id string, reason string) e
 		if e.State.Final() {
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is already %s", e.Seq, e.CampaignID, e.State)
 		}
-		tag, err := tx.Exec(ctx, `UPDATE experiments SET state = $1, error = $2, finished_at = $3
+		tag, err := tx.Exec(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, error = $2, finished_at = $3
 			WHERE id = $4 AND state = $5 AND attempt = $6`,
 			string(tycho.ExperimentAbandoned), blob(reason), db.clock(), id, string(e.State), e.Attempt)
 		return changedOne(tag, err, e)

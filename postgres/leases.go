@@ -72,7 +72,7 @@ func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*
 		}
 		// One statement for the batch. The rows are locked, so the check
 		// of each attempt only guards against a change of that.
-		tag, err := tx.Exec(ctx, `UPDATE experiments e SET state = $1, attempt = e.attempt + 1, started_at = $2,
+		tag, err := tx.Exec(ctx, `UPDATE experiments e SET `+bumpRev+` state = $1, attempt = e.attempt + 1, started_at = $2,
 				lease_holder = $3, lease_token = l.hash, lease_expires = $4
 			FROM unnest($5::text[], $6::bigint[], $7::text[]) AS l (id, attempt, hash)
 			WHERE e.id = l.id AND e.attempt = l.attempt`,
@@ -111,7 +111,7 @@ func (db *DB) RenewLease(ctx context.Context, id, token string, ttl time.Duratio
 			return err
 		}
 		expires := micro(db.clock().Add(ttl))
-		tag, err := tx.Exec(ctx, `UPDATE experiments SET state = $1, lease_expires = $2 WHERE id = $3 AND attempt = $4`,
+		tag, err := tx.Exec(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, lease_expires = $2 WHERE id = $3 AND attempt = $4`,
 			string(tycho.ExperimentRunning), expires, id, e.Attempt)
 		if err := changedOne(tag, err, e); err != nil {
 			return err
@@ -134,7 +134,7 @@ func (db *DB) ReleaseLease(ctx context.Context, id, token string) error {
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE experiments e SET
+		tag, err := tx.Exec(ctx, `UPDATE experiments e SET `+bumpRev+`
 				state = CASE WHEN c.approval THEN $1 ELSE $2 END,
 				lease_holder = '', lease_token = '', lease_expires = NULL
 			FROM campaigns c
@@ -160,7 +160,7 @@ func (db *DB) ApproveExperiment(ctx context.Context, id string) (*tycho.Experime
 		default:
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is %s; only a proposed experiment can be approved", e.Seq, e.CampaignID, e.State)
 		}
-		tag, err := tx.Exec(ctx, `UPDATE experiments SET state = $1 WHERE id = $2 AND state = $3`,
+		tag, err := tx.Exec(ctx, `UPDATE experiments SET `+bumpRev+` state = $1 WHERE id = $2 AND state = $3`,
 			string(tycho.ExperimentApproved), id, string(e.State))
 		if err := changedOne(tag, err, e); err != nil {
 			return err
@@ -196,7 +196,7 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 		} else if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE experiments SET state = $1, result = $2, finished_at = $3 WHERE id = $4 AND attempt = $5`,
+		tag, err := tx.Exec(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, result = $2, finished_at = $3 WHERE id = $4 AND attempt = $5`,
 			string(tycho.ExperimentCompleted), body, db.clock(), id, e.Attempt)
 		return changedOne(tag, err, e)
 	})
@@ -218,7 +218,7 @@ func (db *DB) FailLeased(ctx context.Context, id, token, msg string) error {
 		} else if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE experiments SET state = $1, error = $2, finished_at = $3 WHERE id = $4 AND attempt = $5`,
+		tag, err := tx.Exec(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, error = $2, finished_at = $3 WHERE id = $4 AND attempt = $5`,
 			string(tycho.ExperimentFailed), blob(msg), db.clock(), id, e.Attempt)
 		return changedOne(tag, err, e)
 	})

@@ -35,7 +35,7 @@ func (db *DB) CreateCampaign(ctx context.Context, c *tycho.Campaign) error {
 	if updated.IsZero() {
 		updated = created
 	}
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx conn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO campaigns (id, name, spec, source, source_digest, source_name, status, stop_reason, elapsed_ns, created_at, updated_at, queue, approval)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Spec.Name, string(spec), source, c.SourceDigest, c.SourceName, c.Status, c.StopReason, int64(c.Elapsed), nanos(created), nanos(updated),
@@ -58,7 +58,7 @@ func (db *DB) FindCampaign(ctx context.Context, id string) (*tycho.Campaign, err
 	if id == "" {
 		return nil, tycho.Errorf(tycho.EINVALID, "no campaign ID or name given")
 	}
-	c, err := scanCampaign(db.db.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = ?`, id))
+	c, err := scanCampaign(db.pool().QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = ?`, id))
 	if err == nil {
 		return c, nil
 	} else if !errors.Is(err, sql.ErrNoRows) {
@@ -66,7 +66,7 @@ func (db *DB) FindCampaign(ctx context.Context, id string) (*tycho.Campaign, err
 	}
 	// Not an exact ID: try it as a prefix and as a name. substr, unlike
 	// LIKE, gives no character a special meaning.
-	rows, err := db.db.QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns
+	rows, err := db.pool().QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns
 		WHERE substr(id, 1, length(?1)) = ?1 OR name = ?1 ORDER BY created_at DESC, id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("find campaign %s: %w", id, err)
@@ -91,7 +91,7 @@ func (db *DB) FindCampaign(ctx context.Context, id string) (*tycho.Campaign, err
 // ListCampaigns implements tycho.CampaignService. Campaigns created at the
 // same instant are ordered by ID.
 func (db *DB) ListCampaigns(ctx context.Context) ([]*tycho.Campaign, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns ORDER BY created_at DESC, id`)
+	rows, err := db.pool().QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns ORDER BY created_at DESC, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list campaigns: %w", err)
 	}
@@ -106,7 +106,7 @@ func (db *DB) ListCampaigns(ctx context.Context) ([]*tycho.Campaign, error) {
 // the store's clock.
 func (db *DB) UpdateCampaign(ctx context.Context, id string, upd tycho.CampaignUpdate) (*tycho.Campaign, error) {
 	var c *tycho.Campaign
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		var err error
 		c, err = scanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {

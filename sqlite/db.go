@@ -49,17 +49,85 @@ type DB struct {
 	// stop ends the committer; stopped is closed when it has ended.
 	stop, stopped chan struct{}
 	closeOnce     sync.Once
+	// stmts holds a prepared statement per query text. database/sql
+	// prepares each on every connection that runs it, once, so SQLite
+	// parses a query once per connection rather than once per call.
+	stmts sync.Map // string → *sql.Stmt
+}
+
+// conn runs queries through the DB's statement cache: in tx when it is
+// set, and on the connection pool otherwise.
+type conn struct {
+	db *DB
+	tx *sql.Tx
+}
+
+// pool returns a conn that queries outside any transaction.
+func (db *DB) pool() conn { return conn{db: db} }
+
+// stmt returns the prepared statement for query, in c's transaction if it
+// has one.
+func (c conn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	v, ok := c.db.stmts.Load(query)
+	if !ok {
+		st, err := c.db.db.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		if v, ok = c.db.stmts.LoadOrStore(query, st); ok {
+			st.Close() // prepared concurrently
+		}
+	}
+	st := v.(*sql.Stmt)
+	if c.tx != nil {
+		st = c.tx.StmtContext(ctx, st)
+	}
+	return st, nil
+}
+
+// ExecContext runs a statement that returns no rows.
+func (c conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// QueryContext runs a query.
+func (c conn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// QueryRowContext runs a query that returns at most one row.
+func (c conn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		// Unprepared, to return the error in the row.
+		if c.tx != nil {
+			return c.tx.QueryRowContext(ctx, query, args...)
+		}
+		return c.db.db.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // write is one queued write transaction.
 type write struct {
 	ctx  context.Context
-	f    func(*sql.Tx) error
+	f    func(conn) error
 	done chan error
 }
 
 // maxBatch bounds how many writes share one commit.
 const maxBatch = 256
+
+// maxIdle is how many pooled connections stay open between queries.
+const maxIdle = 32
 
 var _ tycho.Store = (*DB)(nil)
 
@@ -78,6 +146,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// Opening a connection costs more than most queries (the pragmas
+	// run on each), so keep the connections concurrent readers open.
+	sdb.SetMaxIdleConns(maxIdle)
 	db := &DB{
 		db:      sdb,
 		now:     func() time.Time { return time.Now().UTC() },
@@ -140,6 +211,10 @@ func (db *DB) SetNow(now func() time.Time) { db.now = func() time.Time { return 
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() { close(db.stop) })
 	<-db.stopped
+	db.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 	return db.db.Close()
 }
 
@@ -150,7 +225,7 @@ var errClosed = errors.New("the store is closed")
 // changes are committed if it returns nil and undone if it returns an
 // error. Writes of concurrent callers may share the transaction, each in
 // its own savepoint, so one caller's error undoes only its own changes.
-func (db *DB) tx(ctx context.Context, f func(*sql.Tx) error) error {
+func (db *DB) tx(ctx context.Context, f func(conn) error) error {
 	w := &write{ctx: ctx, f: f, done: make(chan error, 1)}
 	select {
 	case db.writes <- w:
@@ -216,23 +291,24 @@ func (db *DB) commitBatch(batch []*write) {
 	}
 	defer tx.Rollback()
 	ctx := context.Background()
+	c := conn{db: db, tx: tx}
 	for i, w := range batch {
 		if err := w.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+		if _, err := c.ExecContext(ctx, `SAVEPOINT w`); err != nil {
 			finish(fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		errs[i] = w.f(tx)
+		errs[i] = w.f(c)
 		if errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
+			if _, err := c.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
 				finish(fmt.Errorf("roll back to savepoint: %w", err))
 				return
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
+		if _, err := c.ExecContext(ctx, `RELEASE w`); err != nil {
 			finish(fmt.Errorf("release savepoint: %w", err))
 			return
 		}
@@ -246,13 +322,13 @@ func (db *DB) commitBatch(batch []*write) {
 
 // readTx runs f in a read-only transaction, which sees one snapshot of the
 // database and takes no write lock.
-func (db *DB) readTx(ctx context.Context, f func(*sql.Tx) error) error {
+func (db *DB) readTx(ctx context.Context, f func(conn) error) error {
 	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	return f(tx)
+	return f(conn{db: db, tx: tx})
 }
 
 // nanos stores t as Unix nanoseconds, and the zero time as 0.

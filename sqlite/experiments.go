@@ -77,7 +77,7 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 	}
 
 	var seq int // of the last experiment stored
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx conn) error {
 		if ok, err := campaignExists(ctx, tx, g.CampaignID); err != nil {
 			return err
 		} else if !ok {
@@ -100,7 +100,10 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 		} else if err != nil {
 			return fmt.Errorf("insert generation: %w", err)
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM experiments WHERE campaign_id = ?`, g.CampaignID).Scan(&seq); err != nil {
+		var rev int64
+		if err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT COALESCE(MAX(seq), 0) FROM experiments WHERE campaign_id = ?1),
+			(SELECT COALESCE(MAX(rev), 0) + 1 FROM experiments WHERE campaign_id = ?1)`, g.CampaignID).Scan(&seq, &rev); err != nil {
 			return err
 		}
 		for i, e := range exps {
@@ -110,9 +113,9 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 			if e.Lease != nil {
 				l = *e.Lease
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`, lease_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			_, err := tx.ExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`, lease_token, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				e.ID, g.CampaignID, seq, g.Index, r.params, r.state, e.Attempt, r.result, e.Error,
-				nanos(r.created), nanos(e.StartedAt), nanos(e.FinishedAt), l.Holder, nanos(l.Expires), tycho.HashLeaseToken(l.Token))
+				nanos(r.created), nanos(e.StartedAt), nanos(e.FinishedAt), l.Holder, nanos(l.Expires), tycho.HashLeaseToken(l.Token), rev)
 			if isUnique(err) {
 				return tycho.Errorf(tycho.ECONFLICT, "experiment %s already exists", e.ID)
 			} else if err != nil {
@@ -139,10 +142,39 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 // the lease.
 const experimentColumns = `id, campaign_id, seq, generation, params, state, attempt, result, error, created_at, started_at, finished_at, lease_holder, lease_expires`
 
+// bumpRev, the first assignment of an UPDATE of experiments, gives each
+// experiment it changes the next revision of its campaign. Writes are
+// serialized, so revisions commit in order and a reader's cursor is simply
+// the highest revision it has seen.
+const bumpRev = `rev = (SELECT MAX(x.rev) + 1 FROM experiments x WHERE x.campaign_id = experiments.campaign_id),`
+
 // ListExperiments implements tycho.ExperimentService.
 func (db *DB) ListExperiments(ctx context.Context, campaignID string) ([]*tycho.Experiment, error) {
-	out, err := listOf(ctx, db, campaignID, `SELECT `+experimentColumns+` FROM experiments WHERE campaign_id = ? ORDER BY seq`, scanExperiment)
-	return out, wrap(err, "list experiments of campaign %s", campaignID)
+	out, _, err := db.ListExperimentsSince(ctx, campaignID, 0)
+	return out, err
+}
+
+// ListExperimentsSince implements tycho.ExperimentService.
+func (db *DB) ListExperimentsSince(ctx context.Context, campaignID string, cursor int64) ([]*tycho.Experiment, int64, error) {
+	if cursor <= 0 {
+		cursor = -1 // rows from before revisions have revision 0
+	}
+	var (
+		out  []*tycho.Experiment
+		next int64
+	)
+	err := db.readTx(ctx, func(tx conn) error {
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(rev), 0) FROM experiments WHERE campaign_id = ?`, campaignID).Scan(&next)
+		if err != nil {
+			return err
+		}
+		out, err = listIn(ctx, tx, campaignID, `SELECT `+experimentColumns+` FROM experiments WHERE campaign_id = ? AND rev > ? ORDER BY seq`, scanExperiment, cursor)
+		return err
+	})
+	if err != nil {
+		return nil, 0, wrap(err, "list experiments of campaign %s", campaignID)
+	}
+	return out, next, nil
 }
 
 // ListGenerations implements tycho.ExperimentService. Returns ENOTFOUND if
@@ -157,21 +189,27 @@ func (db *DB) ListGenerations(ctx context.Context, campaignID string) ([]*tycho.
 // exist.
 func listOf[T any](ctx context.Context, db *DB, campaignID, query string, scan func(scanner) (T, error)) ([]T, error) {
 	var out []T
-	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, query, campaignID)
-		if err != nil {
-			return err
-		}
-		if out, err = scanAll(rows, scan); err != nil {
-			return err
-		}
-		if len(out) == 0 {
-			return mustExist(ctx, tx, campaignID)
-		}
-		return nil
+	err := db.readTx(ctx, func(tx conn) (err error) {
+		out, err = listIn(ctx, tx, campaignID, query, scan)
+		return err
 	})
+	return out, err
+}
+
+// listIn reads the rows a query returns for one campaign, the first of its
+// arguments, in tx, and returns ENOTFOUND if there are none because the
+// campaign does not exist.
+func listIn[T any](ctx context.Context, tx conn, campaignID, query string, scan func(scanner) (T, error), args ...any) ([]T, error) {
+	rows, err := tx.QueryContext(ctx, query, append([]any{campaignID}, args...)...)
 	if err != nil {
 		return nil, err
+	}
+	out, err := scanAll(rows, scan)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, mustExist(ctx, tx, campaignID)
 	}
 	return out, nil
 }
@@ -193,7 +231,7 @@ func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 // StartExperiment implements tycho.ExperimentService.
 func (db *DB) StartExperiment(ctx context.Context, id string) (*tycho.Experiment, error) {
 	var e *tycho.Experiment
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		var err error
 		if e, err = findExperiment(ctx, tx, id); err != nil {
 			return err
@@ -202,7 +240,7 @@ func (db *DB) StartExperiment(ctx context.Context, id string) (*tycho.Experiment
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is already %s", e.Seq, e.CampaignID, e.State)
 		}
 		started := db.now()
-		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, attempt = attempt + 1, started_at = ?
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ?, attempt = attempt + 1, started_at = ?
 			WHERE id = ? AND state = ? AND attempt = ?`,
 			tycho.ExperimentRunning, nanos(started), id, e.State, e.Attempt)
 		if err := changedOne(res, err, e); err != nil {
@@ -228,7 +266,7 @@ func (db *DB) CompleteExperiment(ctx context.Context, id string, attempt int, r 
 	if err != nil {
 		return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
 	}
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx conn) error {
 		e, err := findExperiment(ctx, tx, id)
 		if err != nil {
 			return err
@@ -244,7 +282,7 @@ func (db *DB) CompleteExperiment(ctx context.Context, id string, attempt int, r 
 		if err := current(e, attempt); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, result = ?, finished_at = ?
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ?, result = ?, finished_at = ?
 			WHERE id = ? AND state = ? AND attempt = ?`,
 			tycho.ExperimentCompleted, string(body), nanos(db.now()), id, tycho.ExperimentRunning, attempt)
 		return changedOne(res, err, e)
@@ -255,7 +293,7 @@ func (db *DB) CompleteExperiment(ctx context.Context, id string, attempt int, r 
 // FailExperiment implements tycho.ExperimentService. Failing the same
 // attempt with the same message again is a no-op.
 func (db *DB) FailExperiment(ctx context.Context, id string, attempt int, msg string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		e, err := findExperiment(ctx, tx, id)
 		if err != nil {
 			return err
@@ -269,7 +307,7 @@ func (db *DB) FailExperiment(ctx context.Context, id string, attempt int, msg st
 		if err := current(e, attempt); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, error = ?, finished_at = ?
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ?, error = ?, finished_at = ?
 			WHERE id = ? AND state = ? AND attempt = ?`,
 			tycho.ExperimentFailed, msg, nanos(db.now()), id, tycho.ExperimentRunning, attempt)
 		return changedOne(res, err, e)
@@ -280,7 +318,7 @@ func (db *DB) FailExperiment(ctx context.Context, id string, attempt int, msg st
 // AbandonExperiment implements tycho.ExperimentService. The reason is
 // stored as the experiment's Error.
 func (db *DB) AbandonExperiment(ctx context.Context, id string, reason string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		e, err := findExperiment(ctx, tx, id)
 		if err != nil {
 			return err
@@ -288,7 +326,7 @@ func (db *DB) AbandonExperiment(ctx context.Context, id string, reason string) e
 		if e.State.Final() {
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is already %s", e.Seq, e.CampaignID, e.State)
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, error = ?, finished_at = ?
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ?, error = ?, finished_at = ?
 			WHERE id = ? AND state = ? AND attempt = ?`,
 			tycho.ExperimentAbandoned, reason, nanos(db.now()), id, e.State, e.Attempt)
 		return changedOne(res, err, e)
@@ -325,11 +363,7 @@ func changedOne(res sql.Result, err error, e *tycho.Experiment) error {
 	return nil
 }
 
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func campaignExists(ctx context.Context, q querier, id string) (bool, error) {
+func campaignExists(ctx context.Context, q conn, id string) (bool, error) {
 	var n int
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM campaigns WHERE id = ?`, id).Scan(&n); err != nil {
 		return false, err
@@ -338,7 +372,7 @@ func campaignExists(ctx context.Context, q querier, id string) (bool, error) {
 }
 
 // mustExist returns ENOTFOUND if campaign id does not exist.
-func mustExist(ctx context.Context, q querier, id string) error {
+func mustExist(ctx context.Context, q conn, id string) error {
 	ok, err := campaignExists(ctx, q, id)
 	if err != nil {
 		return err
@@ -348,7 +382,7 @@ func mustExist(ctx context.Context, q querier, id string) error {
 	return nil
 }
 
-func findExperiment(ctx context.Context, q querier, id string) (*tycho.Experiment, error) {
+func findExperiment(ctx context.Context, q conn, id string) (*tycho.Experiment, error) {
 	e, err := scanExperiment(q.QueryRowContext(ctx, `SELECT `+experimentColumns+` FROM experiments WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tycho.Errorf(tycho.ENOTFOUND, "experiment %q not found", id)
@@ -385,7 +419,7 @@ const generationColumns = `campaign_id, idx, strategy, seed, observations, pendi
 
 // FindGeneration implements tycho.ExperimentService.
 func (db *DB) FindGeneration(ctx context.Context, campaignID, key string) (*tycho.Generation, error) {
-	g, err := scanGeneration(db.db.QueryRowContext(ctx, `SELECT `+generationColumns+` FROM generations WHERE campaign_id = ? AND key = ?`, campaignID, key))
+	g, err := scanGeneration(db.pool().QueryRowContext(ctx, `SELECT `+generationColumns+` FROM generations WHERE campaign_id = ? AND key = ?`, campaignID, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tycho.Errorf(tycho.ENOTFOUND, "campaign %s has no generation with idempotency key %q", campaignID, key)
 	}

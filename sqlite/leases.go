@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -13,7 +12,7 @@ import (
 
 // FindExperiment implements tycho.LeaseService.
 func (db *DB) FindExperiment(ctx context.Context, id string) (*tycho.Experiment, error) {
-	e, err := findExperiment(ctx, db.db, id)
+	e, err := findExperiment(ctx, db.pool(), id)
 	return e, wrap(err, "find experiment %s", id)
 }
 
@@ -24,22 +23,9 @@ func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*
 		return nil, err
 	}
 	var out []*tycho.Experiment
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		now := db.now()
-		rows, err := tx.QueryContext(ctx, `SELECT `+prefixed("e.", experimentColumns)+`
-			FROM experiments e JOIN campaigns c ON c.id = e.campaign_id
-			WHERE c.queue = ? AND c.status = ?
-			AND e.state NOT IN ('completed', 'failed', 'abandoned') -- literal, so the partial index applies
-			AND (e.state = ? OR (e.state = ? AND c.approval = 0)
-				OR (e.state IN (?, ?) AND e.lease_expires > 0 AND e.lease_expires <= ?))
-			ORDER BY e.created_at, e.campaign_id, e.seq LIMIT ?`,
-			req.Lab, tycho.CampaignRunning,
-			tycho.ExperimentApproved, tycho.ExperimentProposed,
-			tycho.ExperimentDispatched, tycho.ExperimentRunning, nanos(now), req.Max)
-		if err != nil {
-			return err
-		}
-		ready, err := scanAll(rows, scanExperiment)
+		ready, err := leasable(ctx, tx, req, now)
 		if err != nil {
 			return err
 		}
@@ -49,7 +35,7 @@ func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*
 			if err != nil {
 				return err
 			}
-			res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, attempt = attempt + 1, started_at = ?,
+			res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ?, attempt = attempt + 1, started_at = ?,
 				lease_holder = ?, lease_token = ?, lease_expires = ?
 				WHERE id = ? AND attempt = ?`,
 				tycho.ExperimentDispatched, nanos(now), req.Holder, tycho.HashLeaseToken(token), nanos(expires), e.ID, e.Attempt)
@@ -77,13 +63,13 @@ func (db *DB) RenewLease(ctx context.Context, id, token string, ttl time.Duratio
 		return nil, err
 	}
 	var e *tycho.Experiment
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		var err error
 		if e, err = leased(ctx, tx, id, token); err != nil {
 			return err
 		}
 		expires := db.now().Add(ttl)
-		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, lease_expires = ? WHERE id = ? AND attempt = ?`,
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ?, lease_expires = ? WHERE id = ? AND attempt = ?`,
 			tycho.ExperimentRunning, nanos(expires), id, e.Attempt)
 		if err := changedOne(res, err, e); err != nil {
 			return err
@@ -101,12 +87,12 @@ func (db *DB) RenewLease(ctx context.Context, id, token string, ttl time.Duratio
 // the state it was leased from: approved when its campaign requires
 // approval, proposed otherwise.
 func (db *DB) ReleaseLease(ctx context.Context, id, token string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		e, err := leased(ctx, tx, id, token)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE experiments SET
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+`
 			state = CASE WHEN (SELECT approval FROM campaigns WHERE id = experiments.campaign_id) = 1 THEN ? ELSE ? END,
 			lease_holder = '', lease_token = '', lease_expires = 0
 			WHERE id = ? AND attempt = ?`,
@@ -119,7 +105,7 @@ func (db *DB) ReleaseLease(ctx context.Context, id, token string) error {
 // ApproveExperiment implements tycho.LeaseService.
 func (db *DB) ApproveExperiment(ctx context.Context, id string) (*tycho.Experiment, error) {
 	var e *tycho.Experiment
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		var err error
 		if e, err = findExperiment(ctx, tx, id); err != nil {
 			return err
@@ -131,7 +117,7 @@ func (db *DB) ApproveExperiment(ctx context.Context, id string) (*tycho.Experime
 		default:
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is %s; only a proposed experiment can be approved", e.Seq, e.CampaignID, e.State)
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ? WHERE id = ? AND state = ?`, tycho.ExperimentApproved, id, e.State)
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ? WHERE id = ? AND state = ?`, tycho.ExperimentApproved, id, e.State)
 		if err := changedOne(res, err, e); err != nil {
 			return err
 		}
@@ -153,7 +139,7 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 	if err != nil {
 		return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
 	}
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx conn) error {
 		e, err := leased(ctx, tx, id, token)
 		if e == nil {
 			return err
@@ -166,7 +152,7 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 		} else if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, result = ?, finished_at = ? WHERE id = ? AND attempt = ?`,
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ?, result = ?, finished_at = ? WHERE id = ? AND attempt = ?`,
 			tycho.ExperimentCompleted, string(body), nanos(db.now()), id, e.Attempt)
 		return changedOne(res, err, e)
 	})
@@ -175,7 +161,7 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 
 // FailLeased implements tycho.LeaseService.
 func (db *DB) FailLeased(ctx context.Context, id, token, msg string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		e, err := leased(ctx, tx, id, token)
 		if e == nil {
 			return err
@@ -188,18 +174,68 @@ func (db *DB) FailLeased(ctx context.Context, id, token, msg string) error {
 		} else if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE experiments SET state = ?, error = ?, finished_at = ? WHERE id = ? AND attempt = ?`,
+		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ?, error = ?, finished_at = ? WHERE id = ? AND attempt = ?`,
 			tycho.ExperimentFailed, msg, nanos(db.now()), id, e.Attempt)
 		return changedOne(res, err, e)
 	})
 	return wrap(err, "fail experiment %s", id)
 }
 
+// leasable returns the experiments of the lab's running campaigns an agent
+// may lease now, at most req.Max, oldest first: those ready (approved, or
+// proposed where the campaign needs no approval) and those whose lease has
+// expired. The state names are written out so that the partial indexes
+// apply.
+func leasable(ctx context.Context, tx conn, req tycho.LeaseRequest, now time.Time) ([]*tycho.Experiment, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, approval FROM campaigns WHERE queue = ? AND queue <> '' AND status = 'running'`, req.Lab)
+	if err != nil {
+		return nil, err
+	}
+	type queued struct {
+		id       string
+		approval bool
+	}
+	campaigns, err := scanAll(rows, func(s scanner) (c queued, err error) { return c, s.Scan(&c.id, &c.approval) })
+	if err != nil {
+		return nil, err
+	}
+	var out []*tycho.Experiment
+	for _, c := range campaigns {
+		ready := []any{tycho.ExperimentProposed, tycho.ExperimentApproved}
+		if c.approval {
+			ready[0] = tycho.ExperimentApproved
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+experimentColumns+` FROM experiments
+			WHERE campaign_id = ? AND state IN ('proposed', 'approved') AND state IN (?, ?)
+			ORDER BY created_at, seq LIMIT ?`, c.id, ready[0], ready[1], req.Max)
+		if err != nil {
+			return nil, err
+		}
+		exps, err := scanAll(rows, scanExperiment)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, exps...)
+		rows, err = tx.QueryContext(ctx, `SELECT `+experimentColumns+` FROM experiments
+			WHERE campaign_id = ? AND state IN ('dispatched', 'running') AND lease_expires > 0 AND lease_expires <= ?
+			ORDER BY created_at, seq LIMIT ?`, c.id, nanos(now), req.Max)
+		if err != nil {
+			return nil, err
+		}
+		if exps, err = scanAll(rows, scanExperiment); err != nil {
+			return nil, err
+		}
+		out = append(out, exps...)
+	}
+	tycho.SortForLease(out)
+	return out[:min(len(out), req.Max)], nil
+}
+
 // leased reads an experiment and checks that token is its current lease's
 // and that it is still in flight. When only the second check fails it
 // returns the experiment with the error, so a caller can tell a retry of
 // what it recorded from a conflict.
-func leased(ctx context.Context, tx *sql.Tx, id, token string) (*tycho.Experiment, error) {
+func leased(ctx context.Context, tx conn, id, token string) (*tycho.Experiment, error) {
 	e, err := findExperiment(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -228,7 +264,7 @@ func prefixed(alias, columns string) string {
 
 // CountExperiments implements tycho.ExperimentService.
 func (db *DB) CountExperiments(ctx context.Context) (map[tycho.ExperimentState]int, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM experiments GROUP BY state`)
+	rows, err := db.pool().QueryContext(ctx, `SELECT state, COUNT(*) FROM experiments GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("count experiments: %w", err)
 	}

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 
@@ -31,7 +30,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx conn) error {
 		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version INTEGER PRIMARY KEY,
 			name    TEXT NOT NULL
@@ -68,14 +67,14 @@ func (db *DB) migrate(ctx context.Context) error {
 		if _, ok := applied[m.Version]; ok {
 			continue
 		}
-		err := db.tx(ctx, func(tx *sql.Tx) error {
+		err := db.tx(ctx, func(tx conn) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 				return err
 			} else if n > 0 {
 				return nil // another process got here first
 			}
-			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			if _, err := tx.tx.ExecContext(ctx, m.SQL); err != nil { // a script: not worth a prepared statement
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.Version, m.Name)
@@ -90,7 +89,7 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // appliedMigrations returns the name of each applied migration by version.
 func (db *DB) appliedMigrations(ctx context.Context) (map[int]string, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT version, name FROM schema_migrations`)
+	rows, err := db.pool().QueryContext(ctx, `SELECT version, name FROM schema_migrations`)
 	if err != nil {
 		return nil, fmt.Errorf("read schema version: %w", err)
 	}

@@ -39,6 +39,8 @@ func Run(t *testing.T, open func(t *testing.T) tycho.Store) {
 		{"ErrGenerationCampaignNotFound", testGenerationCampaignNotFound},
 		{"ParamsRoundTrip", testParamsRoundTrip},
 		{"ListExperimentsBySeqPerCampaign", testListExperiments},
+		{"ListExperimentsSince", testListExperimentsSince},
+		{"ConcurrentChanges", testConcurrentChanges},
 
 		{"StartExperiment", testStart},
 		{"CompleteExperiment", testComplete},
