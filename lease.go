@@ -76,15 +76,15 @@ type LeaseService interface {
 	// is in any other state.
 	ApproveExperiment(ctx context.Context, id string) (*Experiment, error)
 	// CompleteLeased records the result of the attempt the token leased,
-	// as CompleteExperiment does; recording the same result under the same
-	// token again is a no-op. Returns ECONFLICT if the experiment is not
-	// leased under token, for instance because its lease expired and it
-	// was leased again.
-	CompleteLeased(ctx context.Context, id, token string, r *Result) error
+	// as CompleteExperiment does, and returns the experiment as recorded;
+	// recording the same result under the same token again is a no-op.
+	// Returns ECONFLICT if the experiment is not leased under token, for
+	// instance because its lease expired and it was leased again.
+	CompleteLeased(ctx context.Context, id, token string, r *Result) (*Experiment, error)
 	// FailLeased marks the attempt the token leased failed, keeping msg
-	// (a driver's standard error, say). Returns ECONFLICT as
-	// CompleteLeased does.
-	FailLeased(ctx context.Context, id, token, msg string) error
+	// (a driver's standard error, say), and returns the experiment as
+	// recorded. Returns ECONFLICT as CompleteLeased does.
+	FailLeased(ctx context.Context, id, token, msg string) (*Experiment, error)
 }
 
 // NewLeaseToken returns a fresh random lease token.

@@ -33,8 +33,8 @@ type Server interface {
 	Lease(ctx context.Context, req tycho.LeaseRequest, wait time.Duration) ([]*tycho.Experiment, error)
 	RenewLease(ctx context.Context, id, token string, ttl time.Duration) (*tycho.Experiment, error)
 	ReleaseLease(ctx context.Context, id, token string) error
-	CompleteLeased(ctx context.Context, id, token string, r *tycho.Result) error
-	FailLeased(ctx context.Context, id, token, msg string) error
+	CompleteLeased(ctx context.Context, id, token string, r *tycho.Result) (*tycho.Experiment, error)
+	FailLeased(ctx context.Context, id, token, msg string) (*tycho.Experiment, error)
 }
 
 // Agent serves one lab. Set its fields, then call Run.
@@ -145,11 +145,13 @@ func (a *Agent) handle(ctx context.Context, e *tycho.Experiment) {
 		}
 		return
 	}
-	report := func() error {
+	report := func() (err error) {
 		if runErr != nil {
-			return a.Server.FailLeased(ctx, e.ID, token, runErr.Error())
+			_, err = a.Server.FailLeased(ctx, e.ID, token, runErr.Error())
+		} else {
+			_, err = a.Server.CompleteLeased(ctx, e.ID, token, res)
 		}
-		return a.Server.CompleteLeased(ctx, e.ID, token, res)
+		return err
 	}
 	for i := 1; ; i++ {
 		err := report()

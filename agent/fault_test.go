@@ -117,16 +117,16 @@ func (m *mortal) ReleaseLease(ctx context.Context, id, token string) error {
 	return m.Server.ReleaseLease(ctx, id, token)
 }
 
-func (m *mortal) CompleteLeased(ctx context.Context, id, token string, r *tycho.Result) error {
+func (m *mortal) CompleteLeased(ctx context.Context, id, token string, r *tycho.Result) (*tycho.Experiment, error) {
 	if !m.alive() {
-		return errDead
+		return nil, errDead
 	}
 	return m.Server.CompleteLeased(ctx, id, token, r)
 }
 
-func (m *mortal) FailLeased(ctx context.Context, id, token, msg string) error {
+func (m *mortal) FailLeased(ctx context.Context, id, token, msg string) (*tycho.Experiment, error) {
 	if !m.alive() {
-		return errDead
+		return nil, errDead
 	}
 	return m.Server.FailLeased(ctx, id, token, msg)
 }

@@ -143,6 +143,8 @@ func TestBadInput(t *testing.T) {
 		{"BadParams", "POST", "/campaigns/" + c + "/experiments", `{"params": {"x": 2, "solvent": "water"}, "result": {"objectives": {"y": 1}}}`, 400, "params.x: 2 is outside the bounds", "/params/x"},
 		{"UndeclaredObjective", "POST", "/experiments/" + x.ID + "/result", `{"token": "t", "objectives": {"y": 1, "z": 2}}`, 400, "objectives.z: the campaign measures no such", "/objectives/z"},
 		{"BadLease", "POST", "/labs/r1/leases", `{"holder": "a", "max": 1, "ttl_seconds": -1}`, 400, "ttl_seconds", "/ttl_seconds"},
+		{"BadCursor", "GET", "/campaigns/" + c + "/experiments?since=-1", ``, 400, "since: want the cursor", "since"},
+		{"CursorNotANumber", "GET", "/campaigns/" + c + "/experiments?since=yesterday", ``, 400, "since: want the cursor", "since"},
 		{"WrongMethod", "DELETE", "/campaigns/" + c, ``, 405, "DELETE is not allowed", ""},
 		{"NoRoute", "GET", "/nothing", ``, 404, "no route GET /v1/nothing", ""},
 	} {

@@ -456,19 +456,17 @@ func (c *Client) ApproveExperiment(ctx context.Context, id string) (*tycho.Exper
 
 // CompleteLeased implements tycho.LeaseService. Retrying is safe: the
 // server records a result once.
-func (c *Client) CompleteLeased(ctx context.Context, id, token string, r *tycho.Result) error {
+func (c *Client) CompleteLeased(ctx context.Context, id, token string, r *tycho.Result) (*tycho.Experiment, error) {
 	if r == nil {
-		return tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
+		return nil, tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
 	}
 	out := resultOut(r)
-	_, err := c.experimentCall(ctx, id, "result", resultRequest{Token: token, Objectives: out.Objectives, Noise: out.Noise, Metadata: out.Metadata}, true)
-	return err
+	return c.experimentCall(ctx, id, "result", resultRequest{Token: token, Objectives: out.Objectives, Noise: out.Noise, Metadata: out.Metadata}, true)
 }
 
 // FailLeased implements tycho.LeaseService.
-func (c *Client) FailLeased(ctx context.Context, id, token, msg string) error {
-	_, err := c.experimentCall(ctx, id, "fail", failRequest{Token: token, Error: msg}, true)
-	return err
+func (c *Client) FailLeased(ctx context.Context, id, token, msg string) (*tycho.Experiment, error) {
+	return c.experimentCall(ctx, id, "fail", failRequest{Token: token, Error: msg}, true)
 }
 
 // Suggest implements tycho.AskTellService. Without a key the client makes

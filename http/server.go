@@ -547,7 +547,7 @@ func (s *Server) completeExperiment(w http.ResponseWriter, r *http.Request) erro
 	if err := s.Store.CompleteExperiment(r.Context(), id, req.Attempt, req.Result.domain()); err != nil {
 		return err
 	}
-	return s.finished(w, r, id)
+	return s.finishedID(w, r, id)
 }
 
 // resultRequest is a lab's result for an experiment it leased.
@@ -577,11 +577,13 @@ func (s *Server) postResult(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	start := time.Now()
-	if err := s.Store.CompleteLeased(r.Context(), id, req.Token, res); err != nil {
+	e, err = s.Store.CompleteLeased(r.Context(), id, req.Token, res)
+	if err != nil {
 		return err
 	}
 	s.metrics.resultLatency.Observe(time.Since(start).Seconds())
-	return s.finished(w, r, id)
+	s.finished(w, e)
+	return nil
 }
 
 // spec returns the spec of a campaign, from the cache if it can.
@@ -657,13 +659,18 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // finished answers a request that finished an experiment and wakes the
 // campaign's runner.
-func (s *Server) finished(w http.ResponseWriter, r *http.Request, id string) error {
+func (s *Server) finished(w http.ResponseWriter, e *tycho.Experiment) {
+	s.Hub.Notify(notify.CampaignTopic(e.CampaignID))
+	writeJSON(w, http.StatusOK, experimentOut(e))
+}
+
+// finishedID answers as finished does, reading the experiment first.
+func (s *Server) finishedID(w http.ResponseWriter, r *http.Request, id string) error {
 	e, err := s.Store.FindExperiment(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	s.Hub.Notify(notify.CampaignTopic(e.CampaignID))
-	writeJSON(w, http.StatusOK, experimentOut(e))
+	s.finished(w, e)
 	return nil
 }
 
@@ -688,21 +695,24 @@ func (s *Server) failExperiment(w http.ResponseWriter, r *http.Request) error {
 		req.Error = "…" + req.Error[len(req.Error)-maxError:]
 	}
 	id := r.PathValue("id")
-	var err error
 	switch {
 	case req.Token != "" && req.Attempt != 0:
 		return &fieldError{tycho.EINVALID, "/attempt", "give the lease token or the attempt, not both"}
 	case req.Token != "":
-		err = s.Store.FailLeased(r.Context(), id, req.Token, req.Error)
+		e, err := s.Store.FailLeased(r.Context(), id, req.Token, req.Error)
+		if err != nil {
+			return err
+		}
+		s.finished(w, e)
+		return nil
 	case req.Attempt != 0:
-		err = s.Store.FailExperiment(r.Context(), id, req.Attempt, req.Error)
+		if err := s.Store.FailExperiment(r.Context(), id, req.Attempt, req.Error); err != nil {
+			return err
+		}
+		return s.finishedID(w, r, id)
 	default:
 		return &fieldError{tycho.EINVALID, "/token", "token: is required: the lease token the experiment was handed out with"}
 	}
-	if err != nil {
-		return err
-	}
-	return s.finished(w, r, id)
 }
 
 type abandonRequest struct {
@@ -721,7 +731,7 @@ func (s *Server) abandonExperiment(w http.ResponseWriter, r *http.Request) error
 	if err := s.Store.AbandonExperiment(r.Context(), id, req.Reason); err != nil {
 		return err
 	}
-	return s.finished(w, r, id)
+	return s.finishedID(w, r, id)
 }
 
 func (s *Server) approveExperiment(w http.ResponseWriter, r *http.Request) error {

@@ -2,7 +2,7 @@ package postgres
 
 import (
 	"context"
-	"strings"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,21 +18,31 @@ func (db *DB) FindExperiment(ctx context.Context, id string) (*tycho.Experiment,
 }
 
 // leaseQuery selects the experiments ready for an agent lab, oldest first,
-// and locks them. SKIP LOCKED passes over the rows another transaction is
-// leasing at this moment, so servers sharing the database take different
+// and locks them: for each running campaign in the lab's queue, those
+// ready (approved, or proposed where the campaign needs no approval) and
+// those whose lease has expired, each read in order from its own partial
+// index (the state names are written out so that the planner can use
+// them). SKIP LOCKED passes over the rows another transaction is leasing
+// at this moment, so servers sharing the database take different
 // experiments without waiting for one another. A row leased and committed
 // by another server after this statement began is read again once locked,
-// and drops out because its state no longer matches. The state names are
-// written out so that the planner can use the index of open experiments.
-var leaseQuery = `SELECT ` + prefixed("e.", experimentColumns) + `
-	FROM experiments e JOIN campaigns c ON c.id = e.campaign_id
-	WHERE c.queue = $1 AND c.status = $2
-		AND e.state NOT IN ('completed', 'failed', 'abandoned')
-		AND (e.state = 'approved' OR (e.state = 'proposed' AND NOT c.approval)
-			OR (e.state IN ('dispatched', 'running') AND e.lease_expires <= $3))
-	ORDER BY e.created_at, e.campaign_id, e.seq
-	LIMIT $4
-	FOR UPDATE OF e SKIP LOCKED`
+// and drops out because its state no longer matches. With several
+// campaigns in a queue, rows beyond the limit stay locked until the
+// transaction ends; others skip them meanwhile.
+var leaseQuery = leaseFrom(`state IN ('proposed', 'approved') AND (state = 'approved' OR NOT c.approval)`) +
+	` UNION ALL ` +
+	leaseFrom(`state IN ('dispatched', 'running') AND lease_expires <= $2`) +
+	` ORDER BY created_at, campaign_id, seq LIMIT $3`
+
+// leaseFrom selects and locks, from each running campaign in the lab's
+// queue, the first experiments that meet cond.
+func leaseFrom(cond string) string {
+	return `(SELECT e.* FROM campaigns c CROSS JOIN LATERAL (
+		SELECT ` + experimentColumns + ` FROM experiments
+		WHERE campaign_id = c.id AND ` + cond + `
+		ORDER BY created_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED) e
+	WHERE c.queue = $1 AND c.queue <> '' AND c.status = 'running')`
+}
 
 // LeaseExperiments implements tycho.LeaseService. The experiments are
 // selected and updated in one transaction that holds their row locks
@@ -49,7 +59,7 @@ func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*
 	var out []*tycho.Experiment
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		now := db.clock()
-		rows, err := tx.Query(ctx, leaseQuery, req.Lab, string(tycho.CampaignRunning), now, req.Max)
+		rows, err := tx.Query(ctx, leaseQuery, req.Lab, now, req.Max)
 		if err != nil {
 			return err
 		}
@@ -175,16 +185,20 @@ func (db *DB) ApproveExperiment(ctx context.Context, id string) (*tycho.Experime
 }
 
 // CompleteLeased implements tycho.LeaseService.
-func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Result) error {
+func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Result) (*tycho.Experiment, error) {
 	if r == nil {
-		return tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
+		return nil, tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
 	}
 	body, err := storejson.CanonicalResult(r)
 	if err != nil {
-		return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
+		return nil, tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
 	}
-	err = db.tx(ctx, func(tx pgx.Tx) error {
-		e, err := leased(ctx, tx, id, token)
+	e, err := db.endLease(ctx, id, token, tycho.ExperimentCompleted, "result", body)
+	if e != nil || err != nil {
+		return e, wrap(err, "complete experiment %s", id)
+	}
+	err = db.tx(ctx, func(tx pgx.Tx) (err error) {
+		e, err = leased(ctx, tx, id, token)
 		if e == nil {
 			return err
 		}
@@ -196,17 +210,33 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 		} else if err != nil {
 			return err
 		}
+		now := db.clock()
 		tag, err := tx.Exec(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, result = $2, finished_at = $3 WHERE id = $4 AND attempt = $5`,
-			string(tycho.ExperimentCompleted), body, db.clock(), id, e.Attempt)
-		return changedOne(tag, err, e)
+			string(tycho.ExperimentCompleted), body, now, id, e.Attempt)
+		if err := changedOne(tag, err, e); err != nil {
+			return err
+		}
+		// As stored: the canonical form decodes as a read would.
+		if e.Result, err = storejson.DecodeResult(body); err != nil {
+			return err
+		}
+		e.State, e.FinishedAt = tycho.ExperimentCompleted, now
+		return nil
 	})
-	return wrap(err, "complete experiment %s", id)
+	if err != nil {
+		return nil, wrap(err, "complete experiment %s", id)
+	}
+	return e, nil
 }
 
 // FailLeased implements tycho.LeaseService.
-func (db *DB) FailLeased(ctx context.Context, id, token, msg string) error {
-	err := db.tx(ctx, func(tx pgx.Tx) error {
-		e, err := leased(ctx, tx, id, token)
+func (db *DB) FailLeased(ctx context.Context, id, token, msg string) (*tycho.Experiment, error) {
+	e, err := db.endLease(ctx, id, token, tycho.ExperimentFailed, "error", blob(msg))
+	if e != nil || err != nil {
+		return e, wrap(err, "fail experiment %s", id)
+	}
+	err = db.tx(ctx, func(tx pgx.Tx) (err error) {
+		e, err = leased(ctx, tx, id, token)
 		if e == nil {
 			return err
 		}
@@ -218,11 +248,39 @@ func (db *DB) FailLeased(ctx context.Context, id, token, msg string) error {
 		} else if err != nil {
 			return err
 		}
+		now := db.clock()
 		tag, err := tx.Exec(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, error = $2, finished_at = $3 WHERE id = $4 AND attempt = $5`,
-			string(tycho.ExperimentFailed), blob(msg), db.clock(), id, e.Attempt)
-		return changedOne(tag, err, e)
+			string(tycho.ExperimentFailed), blob(msg), now, id, e.Attempt)
+		if err := changedOne(tag, err, e); err != nil {
+			return err
+		}
+		e.State, e.Error, e.FinishedAt = tycho.ExperimentFailed, msg, now
+		return nil
 	})
-	return wrap(err, "fail experiment %s", id)
+	if err != nil {
+		return nil, wrap(err, "fail experiment %s", id)
+	}
+	return e, nil
+}
+
+// endLease finishes the attempt a current lease holds in one statement,
+// the common case: it moves the experiment to state, setting column to
+// value, and returns it. It returns no experiment and no error when the
+// token is not the experiment's current lease or the experiment is no
+// longer in flight, for the caller to tell a retry from a conflict in a
+// transaction.
+func (db *DB) endLease(ctx context.Context, id, token string, state tycho.ExperimentState, column string, value any) (*tycho.Experiment, error) {
+	if token == "" || !storable(id) {
+		return nil, nil
+	}
+	e, err := scanExperiment(db.pool.QueryRow(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, `+column+` = $2, finished_at = $3
+		WHERE id = $4 AND lease_token = $5 AND state IN ('dispatched', 'running')
+		RETURNING `+experimentColumns,
+		string(state), value, db.clock(), id, tycho.HashLeaseToken(token)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return e, err
 }
 
 // leased locks an experiment and checks that token is its current lease's
@@ -241,13 +299,4 @@ func leased(ctx context.Context, tx pgx.Tx, id, token string) (*tycho.Experiment
 		return e, tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is %s, no longer in flight", e.Seq, e.CampaignID, e.State)
 	}
 	return e, nil
-}
-
-// prefixed qualifies each column of a column list with a table alias.
-func prefixed(alias, columns string) string {
-	cols := strings.Split(columns, ", ")
-	for i, c := range cols {
-		cols[i] = alias + c
-	}
-	return strings.Join(cols, ", ")
 }

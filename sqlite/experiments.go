@@ -390,13 +390,19 @@ func findExperiment(ctx context.Context, q conn, id string) (*tycho.Experiment, 
 	return e, err
 }
 
-func scanExperiment(s scanner) (*tycho.Experiment, error) {
+// scanExperiment reads the experimentColumns.
+func scanExperiment(s scanner) (*tycho.Experiment, error) { return scanExperimentAnd(s) }
+
+// scanExperimentAnd reads the experimentColumns, and then into extra any
+// columns that follow them.
+func scanExperimentAnd(s scanner, extra ...any) (*tycho.Experiment, error) {
 	var e tycho.Experiment
 	var params []byte
 	var result []byte
 	var created, started, finished, expires int64
 	var holder string
-	if err := s.Scan(&e.ID, &e.CampaignID, &e.Seq, &e.Generation, &params, &e.State, &e.Attempt, &result, &e.Error, &created, &started, &finished, &holder, &expires); err != nil {
+	dest := append([]any{&e.ID, &e.CampaignID, &e.Seq, &e.Generation, &params, &e.State, &e.Attempt, &result, &e.Error, &created, &started, &finished, &holder, &expires}, extra...)
+	if err := s.Scan(dest...); err != nil {
 		return nil, err
 	}
 	if holder != "" {

@@ -2,8 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"tycho"
@@ -131,16 +132,21 @@ func (db *DB) ApproveExperiment(ctx context.Context, id string) (*tycho.Experime
 }
 
 // CompleteLeased implements tycho.LeaseService.
-func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Result) error {
+func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Result) (*tycho.Experiment, error) {
 	if r == nil {
-		return tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
+		return nil, tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
 	}
 	body, err := storejson.CanonicalResult(r)
 	if err != nil {
-		return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
+		return nil, tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
 	}
-	err = db.tx(ctx, func(tx conn) error {
-		e, err := leased(ctx, tx, id, token)
+	var e *tycho.Experiment
+	err = db.tx(ctx, func(tx conn) (err error) {
+		e, err = endLease(ctx, tx, id, token, db.now(), tycho.ExperimentCompleted, "result", string(body))
+		if e != nil || err != nil {
+			return err
+		}
+		e, err = leased(ctx, tx, id, token)
 		if e == nil {
 			return err
 		}
@@ -152,17 +158,34 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 		} else if err != nil {
 			return err
 		}
+		now := db.now()
 		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ?, result = ?, finished_at = ? WHERE id = ? AND attempt = ?`,
-			tycho.ExperimentCompleted, string(body), nanos(db.now()), id, e.Attempt)
-		return changedOne(res, err, e)
+			tycho.ExperimentCompleted, string(body), nanos(now), id, e.Attempt)
+		if err := changedOne(res, err, e); err != nil {
+			return err
+		}
+		// As stored: the canonical form decodes as a read would.
+		if e.Result, err = storejson.DecodeResult(body); err != nil {
+			return err
+		}
+		e.State, e.FinishedAt = tycho.ExperimentCompleted, now
+		return nil
 	})
-	return wrap(err, "complete experiment %s", id)
+	if err != nil {
+		return nil, wrap(err, "complete experiment %s", id)
+	}
+	return e, nil
 }
 
 // FailLeased implements tycho.LeaseService.
-func (db *DB) FailLeased(ctx context.Context, id, token, msg string) error {
-	err := db.tx(ctx, func(tx conn) error {
-		e, err := leased(ctx, tx, id, token)
+func (db *DB) FailLeased(ctx context.Context, id, token, msg string) (*tycho.Experiment, error) {
+	var e *tycho.Experiment
+	err := db.tx(ctx, func(tx conn) (err error) {
+		e, err = endLease(ctx, tx, id, token, db.now(), tycho.ExperimentFailed, "error", msg)
+		if e != nil || err != nil {
+			return err
+		}
+		e, err = leased(ctx, tx, id, token)
 		if e == nil {
 			return err
 		}
@@ -174,11 +197,19 @@ func (db *DB) FailLeased(ctx context.Context, id, token, msg string) error {
 		} else if err != nil {
 			return err
 		}
+		now := db.now()
 		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ?, error = ?, finished_at = ? WHERE id = ? AND attempt = ?`,
-			tycho.ExperimentFailed, msg, nanos(db.now()), id, e.Attempt)
-		return changedOne(res, err, e)
+			tycho.ExperimentFailed, msg, nanos(now), id, e.Attempt)
+		if err := changedOne(res, err, e); err != nil {
+			return err
+		}
+		e.State, e.Error, e.FinishedAt = tycho.ExperimentFailed, msg, now
+		return nil
 	})
-	return wrap(err, "fail experiment %s", id)
+	if err != nil {
+		return nil, wrap(err, "fail experiment %s", id)
+	}
+	return e, nil
 }
 
 // leasable returns the experiments of the lab's running campaigns an agent
@@ -231,17 +262,35 @@ func leasable(ctx context.Context, tx conn, req tycho.LeaseRequest, now time.Tim
 	return out[:min(len(out), req.Max)], nil
 }
 
+// endLease finishes the attempt a current lease holds in one statement,
+// the common case: it moves the experiment to state, setting column to
+// value, and returns it. It returns no experiment and no error when the
+// token is not the experiment's current lease or the experiment is no
+// longer in flight, for the caller to tell a retry from a conflict.
+func endLease(ctx context.Context, tx conn, id, token string, now time.Time, state tycho.ExperimentState, column string, value any) (*tycho.Experiment, error) {
+	if token == "" {
+		return nil, nil
+	}
+	e, err := scanExperiment(tx.QueryRowContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ?, `+column+` = ?, finished_at = ?
+		WHERE id = ? AND lease_token = ? AND state IN ('dispatched', 'running')
+		RETURNING `+experimentColumns,
+		state, value, nanos(now), id, tycho.HashLeaseToken(token)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return e, err
+}
+
 // leased reads an experiment and checks that token is its current lease's
 // and that it is still in flight. When only the second check fails it
 // returns the experiment with the error, so a caller can tell a retry of
 // what it recorded from a conflict.
 func leased(ctx context.Context, tx conn, id, token string) (*tycho.Experiment, error) {
-	e, err := findExperiment(ctx, tx, id)
-	if err != nil {
-		return nil, err
-	}
 	var stored string
-	if err := tx.QueryRowContext(ctx, `SELECT lease_token FROM experiments WHERE id = ?`, id).Scan(&stored); err != nil {
+	e, err := scanExperimentAnd(tx.QueryRowContext(ctx, `SELECT `+experimentColumns+`, lease_token FROM experiments WHERE id = ?`, id), &stored)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, tycho.Errorf(tycho.ENOTFOUND, "experiment %q not found", id)
+	} else if err != nil {
 		return nil, err
 	}
 	if !tycho.LeaseTokenMatches(stored, token) {
@@ -251,15 +300,6 @@ func leased(ctx context.Context, tx conn, id, token string) (*tycho.Experiment, 
 		return e, tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is %s, no longer in flight", e.Seq, e.CampaignID, e.State)
 	}
 	return e, nil
-}
-
-// prefixed qualifies each column of a column list with a table alias.
-func prefixed(alias, columns string) string {
-	cols := strings.Split(columns, ", ")
-	for i, c := range cols {
-		cols[i] = alias + c
-	}
-	return strings.Join(cols, ", ")
 }
 
 // CountExperiments implements tycho.ExperimentService.

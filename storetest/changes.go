@@ -96,9 +96,12 @@ func testListExperimentsSince(t *testing.T, s tycho.Store) {
 	}
 	l := leased[2]
 	step("renew", l.ID, func() error { _, err := s.RenewLease(ctx, l.ID, l.Lease.Token, time.Hour); return err })
-	step("complete leased", l.ID, func() error { return s.CompleteLeased(ctx, l.ID, l.Lease.Token, result(1)) })
+	step("complete leased", l.ID, func() error { _, err := s.CompleteLeased(ctx, l.ID, l.Lease.Token, result(1)); return err })
 	step("release", leased[0].ID, func() error { return s.ReleaseLease(ctx, leased[0].ID, leased[0].Lease.Token) })
-	step("fail leased", leased[1].ID, func() error { return s.FailLeased(ctx, leased[1].ID, leased[1].Lease.Token, "exit status 1") })
+	step("fail leased", leased[1].ID, func() error {
+		_, err := s.FailLeased(ctx, leased[1].ID, leased[1].Lease.Token, "exit status 1")
+		return err
+	})
 	var started *tycho.Experiment
 	step("start", exps[3].ID, func() (err error) { started, err = s.StartExperiment(ctx, exps[3].ID); return err })
 	step("complete", exps[3].ID, func() error { return s.CompleteExperiment(ctx, exps[3].ID, started.Attempt, result(2)) })

@@ -124,11 +124,11 @@ func testLeaseExpiry(t *testing.T, s tycho.Store) {
 		t.Fatalf("after expiry leased %+v; want %s again, attempt 2, for agent-2", second, exps[0].ID)
 	}
 	// The dead agent's late result is refused, and records nothing.
-	err := s.CompleteLeased(ctx, exps[0].ID, first[0].Lease.Token, result(1))
+	_, err := s.CompleteLeased(ctx, exps[0].ID, first[0].Lease.Token, result(1))
 	wantCode(t, "result under an expired, re-leased lease", err, tycho.ECONFLICT)
 	_, err = s.RenewLease(ctx, exps[0].ID, first[0].Lease.Token, time.Minute)
 	wantCode(t, "renew an expired, re-leased lease", err, tycho.ECONFLICT)
-	if err := s.CompleteLeased(ctx, exps[0].ID, second[0].Lease.Token, result(2)); err != nil {
+	if _, err := s.CompleteLeased(ctx, exps[0].ID, second[0].Lease.Token, result(2)); err != nil {
 		t.Fatal(err)
 	}
 	e := mustFindExperiment(t, s, exps[0].ID)
@@ -159,7 +159,7 @@ func testRenewLease(t *testing.T, s tycho.Store) {
 	wantCode(t, "renew for no time", err, tycho.EINVALID)
 	_, err = s.RenewLease(ctx, "e-none", l.Lease.Token, time.Hour)
 	wantCode(t, "renew unknown", err, tycho.ENOTFOUND)
-	if err := s.FailLeased(ctx, l.ID, l.Lease.Token, "driver exited 1"); err != nil {
+	if _, err := s.FailLeased(ctx, l.ID, l.Lease.Token, "driver exited 1"); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.RenewLease(ctx, l.ID, l.Lease.Token, time.Hour)
@@ -170,33 +170,37 @@ func testCompleteLeased(t *testing.T, s tycho.Store) {
 	agentCampaign(t, s, "c-a", "reactor", false, 2)
 	ls := lease(t, s, "reactor", "a", 2, time.Minute)
 	a, b := ls[0], ls[1]
-	err := s.CompleteLeased(ctx, a.ID, b.Lease.Token, result(1))
+	_, err := s.CompleteLeased(ctx, a.ID, b.Lease.Token, result(1))
 	wantCode(t, "result with another experiment's token", err, tycho.ECONFLICT)
-	err = s.CompleteLeased(ctx, a.ID, "", result(1))
+	_, err = s.CompleteLeased(ctx, a.ID, "", result(1))
 	wantCode(t, "result without a token", err, tycho.ECONFLICT)
-	for range 2 { // a retry is recorded once
-		if err := s.CompleteLeased(ctx, a.ID, a.Lease.Token, result(1)); err != nil {
+	for i := range 2 { // a retry is recorded once
+		got, err := s.CompleteLeased(ctx, a.ID, a.Lease.Token, result(1))
+		if err != nil {
 			t.Fatal(err)
 		}
+		same(t, fmt.Sprintf("completed, call %d", i+1), got, mustFindExperiment(t, s, a.ID))
 	}
-	err = s.CompleteLeased(ctx, a.ID, a.Lease.Token, result(5))
+	_, err = s.CompleteLeased(ctx, a.ID, a.Lease.Token, result(5))
 	wantCode(t, "a different second result", err, tycho.ECONFLICT)
-	err = s.FailLeased(ctx, a.ID, a.Lease.Token, "late failure")
+	_, err = s.FailLeased(ctx, a.ID, a.Lease.Token, "late failure")
 	wantCode(t, "fail a completed experiment", err, tycho.ECONFLICT)
 	if e := mustFindExperiment(t, s, a.ID); e.State != tycho.ExperimentCompleted || e.Result.Objectives["y"] != 1 || e.FinishedAt.IsZero() {
 		t.Errorf("completed: %+v", e)
 	}
-	for range 2 {
-		if err := s.FailLeased(ctx, b.ID, b.Lease.Token, "exit status 3: no sample"); err != nil {
+	for i := range 2 {
+		got, err := s.FailLeased(ctx, b.ID, b.Lease.Token, "exit status 3: no sample")
+		if err != nil {
 			t.Fatal(err)
 		}
+		same(t, fmt.Sprintf("failed, call %d", i+1), got, mustFindExperiment(t, s, b.ID))
 	}
-	err = s.FailLeased(ctx, b.ID, b.Lease.Token, "another message")
+	_, err = s.FailLeased(ctx, b.ID, b.Lease.Token, "another message")
 	wantCode(t, "fail again differently", err, tycho.ECONFLICT)
 	if e := mustFindExperiment(t, s, b.ID); e.State != tycho.ExperimentFailed || e.Error != "exit status 3: no sample" {
 		t.Errorf("failed: %s %q", e.State, e.Error)
 	}
-	err = s.CompleteLeased(ctx, a.ID, a.Lease.Token, nil)
+	_, err = s.CompleteLeased(ctx, a.ID, a.Lease.Token, nil)
 	wantCode(t, "no result", err, tycho.EINVALID)
 }
 
@@ -216,7 +220,7 @@ func testReleaseLease(t *testing.T, s tycho.Store) {
 	if len(again) != 1 || again[0].ID != exps[0].ID || again[0].Attempt != 2 {
 		t.Fatalf("leased after release: %+v; want %s, attempt 2", again, exps[0].ID)
 	}
-	err := s.CompleteLeased(ctx, l.ID, l.Lease.Token, result(1))
+	_, err := s.CompleteLeased(ctx, l.ID, l.Lease.Token, result(1))
 	wantCode(t, "result under a released lease", err, tycho.ECONFLICT)
 }
 
@@ -270,10 +274,10 @@ func testAskTell(t *testing.T, s tycho.Store) {
 	if e.State != tycho.ExperimentDispatched || e.Lease == nil || e.Lease.Holder != "notebook" || !e.Lease.Expires.IsZero() || e.Lease.Token != "" {
 		t.Fatalf("stored ask/tell experiment: %s lease %+v", e.State, e.Lease)
 	}
-	if err := s.CompleteLeased(ctx, exps[0].ID, "tok-"+exps[0].ID, result(3)); err != nil {
+	if _, err := s.CompleteLeased(ctx, exps[0].ID, "tok-"+exps[0].ID, result(3)); err != nil {
 		t.Fatal(err)
 	}
-	err = s.CompleteLeased(ctx, exps[1].ID, "tok-"+exps[0].ID, result(3))
+	_, err = s.CompleteLeased(ctx, exps[1].ID, "tok-"+exps[0].ID, result(3))
 	wantCode(t, "a token of another experiment", err, tycho.ECONFLICT)
 	if got := lease(t, s, "notebook", "a", 10, time.Minute); len(got) != 0 {
 		t.Errorf("an agent leased ask/tell experiments %v", ids(got))
@@ -321,7 +325,7 @@ func testCountExperiments(t *testing.T, s tycho.Store) {
 	}
 	exps := agentCampaign(t, s, "c-a", "reactor", false, 4)
 	l := lease(t, s, "reactor", "a", 2, time.Minute)
-	if err := s.CompleteLeased(ctx, l[0].ID, l[0].Lease.Token, result(1)); err != nil {
+	if _, err := s.CompleteLeased(ctx, l[0].ID, l[0].Lease.Token, result(1)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.AbandonExperiment(ctx, exps[3].ID, "not needed"); err != nil {

@@ -176,7 +176,7 @@ func TestLeasesSurviveRestart(t *testing.T) {
 	if _, err := c2.RenewLease(ctx, leased.ID, leased.Lease.Token, time.Minute); err != nil {
 		t.Fatalf("heartbeat after restart: %v", err)
 	}
-	if err := c2.CompleteLeased(ctx, leased.ID, leased.Lease.Token, &tycho.Result{Objectives: map[string]float64{"y": 1}}); err != nil {
+	if _, err := c2.CompleteLeased(ctx, leased.ID, leased.Lease.Token, &tycho.Result{Objectives: map[string]float64{"y": 1}}); err != nil {
 		t.Fatalf("result after restart: %v", err)
 	}
 }
