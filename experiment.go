@@ -134,8 +134,10 @@ type ExperimentService interface {
 	// FailExperiment marks the given attempt failed with a message. Returns
 	// ENOTFOUND and ECONFLICT as CompleteExperiment does.
 	FailExperiment(ctx context.Context, id string, attempt int, msg string) error
-	// AbandonExperiment marks an experiment that is not final abandoned.
-	// Returns ENOTFOUND if it does not exist and ECONFLICT if it is final.
+	// AbandonExperiment marks an experiment that is not final abandoned,
+	// keeping the reason as its Error. Abandoning it again for the same
+	// reason is a no-op. Returns ENOTFOUND if it does not exist and
+	// ECONFLICT if it is final otherwise.
 	AbandonExperiment(ctx context.Context, id string, reason string) error
 }
 

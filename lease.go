@@ -69,7 +69,9 @@ type LeaseService interface {
 	RenewLease(ctx context.Context, id, token string, ttl time.Duration) (*Experiment, error)
 	// ReleaseLease hands a leased experiment back to the queue at once, as
 	// if its lease had expired; an agent does so for the work it will not
-	// finish when it stops. Returns ECONFLICT as RenewLease does.
+	// finish when it stops. Releasing it again under the same token, before
+	// anyone leases it again, is a no-op. Returns ECONFLICT as RenewLease
+	// does.
 	ReleaseLease(ctx context.Context, id, token string) error
 	// ApproveExperiment approves a proposed experiment for dispatch.
 	// Approving an approved experiment is a no-op. Returns ECONFLICT if it

@@ -358,6 +358,9 @@ func (db *DB) AbandonExperiment(ctx context.Context, id string, reason string) e
 		if err != nil {
 			return err
 		}
+		if e.State == tycho.ExperimentAbandoned && e.Error == reason {
+			return nil // a retry
+		}
 		if e.State.Final() {
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s is already %s", e.Seq, e.CampaignID, e.State)
 		}

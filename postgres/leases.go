@@ -141,12 +141,15 @@ func (db *DB) RenewLease(ctx context.Context, id, token string, ttl time.Duratio
 func (db *DB) ReleaseLease(ctx context.Context, id, token string) error {
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		e, err := leased(ctx, tx, id, token)
+		if e != nil && (e.State == tycho.ExperimentProposed || e.State == tycho.ExperimentApproved) {
+			return nil // a retry: the token is kept until the next lease
+		}
 		if err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `UPDATE experiments e SET `+bumpRev+`
 				state = CASE WHEN c.approval THEN $1 ELSE $2 END,
-				lease_holder = '', lease_token = '', lease_expires = NULL
+				lease_holder = '', lease_expires = NULL
 			FROM campaigns c
 			WHERE c.id = e.campaign_id AND e.id = $3 AND e.attempt = $4`,
 			string(tycho.ExperimentApproved), string(tycho.ExperimentProposed), id, e.Attempt)

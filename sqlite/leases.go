@@ -90,12 +90,15 @@ func (db *DB) RenewLease(ctx context.Context, id, token string, ttl time.Duratio
 func (db *DB) ReleaseLease(ctx context.Context, id, token string) error {
 	err := db.tx(ctx, func(tx conn) error {
 		e, err := leased(ctx, tx, id, token)
+		if e != nil && (e.State == tycho.ExperimentProposed || e.State == tycho.ExperimentApproved) {
+			return nil // a retry: the token is kept until the next lease
+		}
 		if err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+`
 			state = CASE WHEN (SELECT approval FROM campaigns WHERE id = experiments.campaign_id) = 1 THEN ? ELSE ? END,
-			lease_holder = '', lease_token = '', lease_expires = 0
+			lease_holder = '', lease_expires = 0
 			WHERE id = ? AND attempt = ?`,
 			tycho.ExperimentApproved, tycho.ExperimentProposed, id, e.Attempt)
 		return changedOne(res, err, e)

@@ -354,7 +354,10 @@ func testAbandon(t *testing.T, s tycho.Store) {
 				want.id, got.State, got.Error, got.Attempt, got.FinishedAt, want.attempt)
 		}
 	}
-	wantCode(t, "abandon twice", s.AbandonExperiment(ctx, proposed.ID, "again"), tycho.ECONFLICT)
+	if err := s.AbandonExperiment(ctx, proposed.ID, "budget spent"); err != nil {
+		t.Errorf("abandon again for the same reason (a retry): %v", err)
+	}
+	wantCode(t, "abandon again for another reason", s.AbandonExperiment(ctx, proposed.ID, "again"), tycho.ECONFLICT)
 	wantCode(t, "complete an abandoned attempt", s.CompleteExperiment(ctx, running.ID, 1, result(1)), tycho.ECONFLICT)
 	wantCode(t, "fail an abandoned attempt", s.FailExperiment(ctx, running.ID, 1, "late"), tycho.ECONFLICT)
 	if got := mustGet(t, s, "c-1", running.ID); got.State != tycho.ExperimentAbandoned || got.Result != nil {

@@ -210,18 +210,23 @@ func testReleaseLease(t *testing.T, s tycho.Store) {
 	if err := s.ReleaseLease(ctx, l.ID, "wrong"); tycho.ErrorCode(err) != tycho.ECONFLICT {
 		t.Fatalf("release with a wrong token: %v, want conflict", err)
 	}
-	if err := s.ReleaseLease(ctx, l.ID, l.Lease.Token); err != nil {
-		t.Fatal(err)
+	for range 2 { // a retry is a no-op
+		if err := s.ReleaseLease(ctx, l.ID, l.Lease.Token); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if e := mustFindExperiment(t, s, l.ID); e.State != tycho.ExperimentProposed || e.Lease != nil {
 		t.Errorf("released: state %s lease %+v; want proposed and no lease", e.State, e.Lease)
 	}
+	_, err := s.CompleteLeased(ctx, l.ID, l.Lease.Token, result(1))
+	wantCode(t, "result under a released lease", err, tycho.ECONFLICT)
 	again := lease(t, s, "reactor", "b", 1, time.Hour)
 	if len(again) != 1 || again[0].ID != exps[0].ID || again[0].Attempt != 2 {
 		t.Fatalf("leased after release: %+v; want %s, attempt 2", again, exps[0].ID)
 	}
-	_, err := s.CompleteLeased(ctx, l.ID, l.Lease.Token, result(1))
-	wantCode(t, "result under a released lease", err, tycho.ECONFLICT)
+	_, err = s.CompleteLeased(ctx, l.ID, l.Lease.Token, result(1))
+	wantCode(t, "result under a released lease, leased again", err, tycho.ECONFLICT)
+	wantCode(t, "release under a released lease, leased again", s.ReleaseLease(ctx, l.ID, l.Lease.Token), tycho.ECONFLICT)
 }
 
 func testLeaseFinishedCampaign(t *testing.T, s tycho.Store) {
