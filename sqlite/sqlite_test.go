@@ -299,3 +299,7 @@ func BenchmarkCompleteExperiment(b *testing.B) {
 		}
 	}
 }
+
+func TestDatasets(t *testing.T) {
+	storetest.RunDatasets(t, func(t *testing.T) tycho.DatasetService { return MustOpenDB(t) })
+}
