@@ -202,6 +202,9 @@ func (db *DB) FindVersion(ctx context.Context, project, name, ref string) (*tych
 // findVersion resolves a version reference without reading the files.
 func findVersion(ctx context.Context, tx conn, project, name, ref string) (*tycho.DatasetVersion, error) {
 	notFound := func() error {
+		if ref == "" || ref == "latest" {
+			return tycho.Errorf(tycho.ENOTFOUND, "dataset %s not found in project %s", name, project)
+		}
 		return tycho.Errorf(tycho.ENOTFOUND, "dataset %s has no version %s in project %s", name, ref, project)
 	}
 	var rows *sql.Rows

@@ -27,6 +27,8 @@ Usage:
   tycho approve CAMPAIGN [SEQ...] list, approve or reject proposals awaiting approval
   tycho serve                     serve the REST API, ask/tell and agent labs
   tycho agent --lab NAME -- CMD   run an instrument's driver for a lab's experiments
+  tycho data add|ls|show|versions|get|diff
+                                  versioned datasets ("tycho data" for more)
   tycho bench optimizer           benchmark the optimizer and write docs/benchmarks.md
   tycho version                   print the version
 
@@ -95,6 +97,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return (&serveCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "agent":
 		return (&agentCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
+	case "data":
+		return (&dataCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "bench":
 		return (&benchCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "version":

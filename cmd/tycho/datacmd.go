@@ -1,0 +1,397 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"tycho"
+	"tycho/blob"
+	"tycho/dataset"
+)
+
+// dataCommand is "tycho data": datasets and their versions in the local
+// data directory.
+type dataCommand struct {
+	stdout, stderr io.Writer
+}
+
+const dataUsage = `Usage:
+  tycho data add PATH... --name NAME   add files or directories as a new version
+  tycho data ls                        list datasets
+  tycho data show NAME[@VERSION]       show a version's metadata and files
+  tycho data versions NAME             list a dataset's versions
+  tycho data get NAME[@VERSION]        write a version's files (-o DIR)
+  tycho data diff NAME@A NAME@B        compare two versions
+
+VERSION is a number, latest, or sha256: and at least 8 hex digits of the
+version's digest. Every subcommand takes --project (default "default")
+and --data DIR. Datasets are local to the data directory for now; the
+server's dataset API comes with a later release.
+`
+
+func (c *dataCommand) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(c.stderr, dataUsage)
+		return errUsage
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "add":
+		return c.add(ctx, args)
+	case "ls":
+		return c.ls(ctx, args)
+	case "show":
+		return c.show(ctx, args)
+	case "versions":
+		return c.versions(ctx, args)
+	case "get":
+		return c.get(ctx, args)
+	case "diff":
+		return c.diff(ctx, args)
+	case "help", "-h", "--help":
+		fmt.Fprint(c.stdout, dataUsage)
+		return nil
+	}
+	fmt.Fprintf(c.stderr, "tycho data: unknown subcommand %q\n\n%s", sub, dataUsage)
+	return errUsage
+}
+
+// dataFlags are the flags every data subcommand takes.
+type dataFlags struct {
+	data, project *string
+}
+
+func newDataFlags(fs *flag.FlagSet) dataFlags {
+	return dataFlags{data: dataFlag(fs), project: fs.String("project", tycho.DefaultProject, "the project")}
+}
+
+// open returns the dataset service of the data directory, and a function
+// that closes it.
+func (f dataFlags) open(ctx context.Context, create bool) (*dataset.Service, func(), error) {
+	db, err := openStore(ctx, *f.data, create)
+	if err != nil {
+		return nil, nil, err
+	}
+	chunks, err := blob.Open(filepath.Join(*f.data, "blobs"))
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return &dataset.Service{Datasets: db, Chunks: chunks}, func() { db.Close() }, nil
+}
+
+
+// listFlag collects a repeated flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ", ") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+func (c *dataCommand) add(ctx context.Context, args []string) error {
+	fs := newFlagSet("data add", "data add PATH... --name NAME [--project P] [metadata flags]", c.stderr)
+	df := newDataFlags(fs)
+	name := fs.String("name", "", "the dataset (required)")
+	var md tycho.Metadata
+	fs.StringVar(&md.Title, "title", "", "title")
+	fs.StringVar(&md.Description, "description", "", "description")
+	fs.StringVar(&md.Publisher, "publisher", "", "publisher (an organisation)")
+	fs.StringVar(&md.License, "license", "", "licence, as an SPDX identifier such as CC-BY-4.0")
+	fs.StringVar(&md.Spatial, "spatial", "", "spatial coverage: a place, a GeoNames or Wikidata URI, or WKT")
+	fs.StringVar(&md.Jurisdiction, "jurisdiction", "", "where the data may reside: ISO 3166 codes or groups such as EU, comma-separated")
+	temporal := fs.String("temporal", "", "temporal coverage, START/END as dates (YYYY-MM-DD); either may be empty")
+	var creators, keywords listFlag
+	fs.Var(&creators, "creator", `a creator, "Name" or "Name,ORCID" (repeatable)`)
+	fs.Var(&keywords, "keyword", "a keyword (repeatable)")
+	args, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if *name == "" || len(args) == 0 {
+		return usageError(fs, "give the files to add and --name")
+	}
+	for _, cr := range creators {
+		n, orcid, _ := strings.Cut(cr, ",")
+		md.Creators = append(md.Creators, tycho.Creator{Name: strings.TrimSpace(n), ORCID: strings.TrimSpace(orcid)})
+	}
+	md.Keywords = keywords
+	if *temporal != "" {
+		p, err := parsePeriod(*temporal)
+		if err != nil {
+			return err
+		}
+		md.Temporal = p
+	}
+	svc, closeStore, err := df.open(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	start := time.Now()
+	v, err := svc.Add(ctx, dataset.AddRequest{Project: *df.project, Name: *name, Paths: args, Metadata: md})
+	if err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Fprintf(c.stdout, "%s: %d files, %s, %s (%.0f MB/s)\n", v.Ref(), v.FileCount, bytesText(v.Size), v.Digest, float64(v.Size)/1e6/max(secs, 1e-9))
+	return nil
+}
+
+// parsePeriod reads START/END.
+func parsePeriod(s string) (*tycho.Period, error) {
+	a, b, ok := strings.Cut(s, "/")
+	if !ok {
+		return nil, tycho.Errorf(tycho.EINVALID, "--temporal %q: want START/END, as YYYY-MM-DD/YYYY-MM-DD (either may be empty)", s)
+	}
+	var p tycho.Period
+	for _, x := range []struct {
+		text string
+		t    *time.Time
+	}{{a, &p.Start}, {b, &p.End}} {
+		if x.text == "" {
+			continue
+		}
+		t, err := time.Parse(time.DateOnly, x.text)
+		if err != nil {
+			return nil, tycho.Errorf(tycho.EINVALID, "--temporal %q: %q is not a date (YYYY-MM-DD)", s, x.text)
+		}
+		*x.t = t
+	}
+	return &p, nil
+}
+
+func (c *dataCommand) ls(ctx context.Context, args []string) error {
+	fs := newFlagSet("data ls", "data ls [--project P]", c.stderr)
+	df := newDataFlags(fs)
+	args, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	svc, closeStore, err := df.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	ds, err := svc.Datasets.ListDatasets(ctx, *df.project)
+	if err != nil {
+		return err
+	}
+	if len(ds) == 0 {
+		fmt.Fprintf(c.stdout, "no datasets in project %s\n", *df.project)
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tFILES\tSIZE\tDIGEST\tTITLE")
+	for _, d := range ds {
+		v := d.Latest
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\n", d.Name, v.Number, v.FileCount, bytesText(v.Size), shortDigest(v.Digest), v.Metadata.Title)
+	}
+	return tw.Flush()
+}
+
+// splitRef splits NAME[@VERSION].
+func splitRef(s string) (name, ref string) {
+	name, ref, _ = strings.Cut(s, "@")
+	return name, ref
+}
+
+func (c *dataCommand) show(ctx context.Context, args []string) error {
+	fs := newFlagSet("data show", "data show NAME[@VERSION] [--project P]", c.stderr)
+	df := newDataFlags(fs)
+	args, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return usageError(fs, "give one dataset")
+	}
+	svc, closeStore, err := df.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	name, ref := splitRef(args[0])
+	v, err := svc.Datasets.FindVersion(ctx, *df.project, name, ref)
+	if err != nil {
+		return err
+	}
+	w := c.stdout
+	m := v.Metadata
+	fmt.Fprintf(w, "%s (project %s)\n  digest    %s\n  created   %s\n  files     %d, %s\n", v.Ref(), v.Project, v.Digest, v.CreatedAt.Format(time.RFC3339), v.FileCount, bytesText(v.Size))
+	field := func(label, value string) {
+		if value != "" {
+			fmt.Fprintf(w, "  %-9s %s\n", label, value)
+		}
+	}
+	field("title", m.Title)
+	field("about", m.Description)
+	field("publisher", m.Publisher)
+	field("licence", m.License)
+	for _, cr := range m.Creators {
+		s := cr.Name
+		if cr.ORCID != "" {
+			s += " (https://orcid.org/" + cr.ORCID + ")"
+		}
+		field("creator", s)
+	}
+	field("keywords", strings.Join(m.Keywords, ", "))
+	if t := m.Temporal; t != nil {
+		field("temporal", dateText(t.Start)+"/"+dateText(t.End))
+	}
+	field("spatial", m.Spatial)
+	field("residency", m.Jurisdiction)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nPATH\tSIZE\tCHUNKS\tSHA256")
+	for _, f := range v.Files {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", f.Path, bytesText(f.Size), len(f.Chunks), f.SHA256)
+	}
+	return tw.Flush()
+}
+
+func dateText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+func (c *dataCommand) versions(ctx context.Context, args []string) error {
+	fs := newFlagSet("data versions", "data versions NAME [--project P]", c.stderr)
+	df := newDataFlags(fs)
+	args, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return usageError(fs, "give one dataset")
+	}
+	svc, closeStore, err := df.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	vs, err := svc.Datasets.ListVersions(ctx, *df.project, args[0])
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tCREATED\tFILES\tSIZE\tDIGEST")
+	for _, v := range vs {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", v.Number, v.CreatedAt.Format(time.RFC3339), v.FileCount, bytesText(v.Size), v.Digest)
+	}
+	return tw.Flush()
+}
+
+func (c *dataCommand) get(ctx context.Context, args []string) error {
+	fs := newFlagSet("data get", "data get NAME[@VERSION] [-o DIR] [--project P]", c.stderr)
+	df := newDataFlags(fs)
+	out := fs.String("o", ".", "the directory to write the files into")
+	args, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return usageError(fs, "give one dataset")
+	}
+	svc, closeStore, err := df.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	name, ref := splitRef(args[0])
+	v, err := svc.Get(ctx, *df.project, name, ref, *out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%s: %d files, %s, into %s\n", v.Ref(), v.FileCount, bytesText(v.Size), *out)
+	return nil
+}
+
+func (c *dataCommand) diff(ctx context.Context, args []string) error {
+	fs := newFlagSet("data diff", "data diff NAME@A NAME@B [--project P]", c.stderr)
+	df := newDataFlags(fs)
+	args, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 2 {
+		return usageError(fs, "give two versions")
+	}
+	svc, closeStore, err := df.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	var vs [2]*tycho.DatasetVersion
+	for i := range vs {
+		name, ref := splitRef(args[i])
+		if vs[i], err = svc.Datasets.FindVersion(ctx, *df.project, name, ref); err != nil {
+			return err
+		}
+	}
+	changes := dataset.Diff(vs[0], vs[1])
+	for _, ch := range changes {
+		switch ch.Kind {
+		case '+':
+			fmt.Fprintf(c.stdout, "+ %s (%s)\n", ch.Path, bytesText(ch.New.Size))
+		case '-':
+			fmt.Fprintf(c.stdout, "- %s (%s)\n", ch.Path, bytesText(ch.Old.Size))
+		default:
+			fmt.Fprintf(c.stdout, "M %s (%s → %s)\n", ch.Path, bytesText(ch.Old.Size), bytesText(ch.New.Size))
+		}
+	}
+	if len(changes) == 0 {
+		fmt.Fprintf(c.stdout, "%s and %s hold the same files\n", vs[0].Ref(), vs[1].Ref())
+	}
+	if vs[0].Metadata.Title != vs[1].Metadata.Title || vs[0].Metadata.License != vs[1].Metadata.License || vs[0].Metadata.Description != vs[1].Metadata.Description {
+		fmt.Fprintln(c.stdout, "metadata changed (tycho data show each version)")
+	}
+	return nil
+}
+
+// bytesText writes a size in SI units.
+func bytesText(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
+// shortDigest shortens a digest for listings: enough to name a version.
+func shortDigest(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12]
+	}
+	return d
+}
+
+// parseInterspersed parses flags wherever they come among the positional
+// arguments, as in "tycho data add a.csv b.csv --name screen", and returns
+// the positional arguments. After "--" everything is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
