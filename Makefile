@@ -16,7 +16,8 @@ test-python:
 
 # fuzz runs every fuzz target for FUZZTIME each: campaign files,
 # constraints, CSV files, descriptor files, prior data, tables, API
-# request bodies, driver results and stored results.
+# request bodies, driver results, stored results, chunk lists, dataset
+# metadata and dataset file paths.
 FUZZTIME ?= 30s
 fuzz:
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./spec
@@ -28,6 +29,9 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./http
 	go test -run='^$$' -fuzz='^FuzzParseResult$$' -fuzztime=$(FUZZTIME) ./agent
 	go test -run='^$$' -fuzz='^FuzzDecodeResult$$' -fuzztime=$(FUZZTIME) ./internal/storejson
+	go test -run='^$$' -fuzz='^FuzzDecodeChunks$$' -fuzztime=$(FUZZTIME) ./internal/storejson
+	go test -run='^$$' -fuzz='^FuzzDecodeMetadata$$' -fuzztime=$(FUZZTIME) ./internal/storejson
+	go test -run='^$$' -fuzz='^FuzzValidFilePath$$' -fuzztime=$(FUZZTIME) .
 
 bench:
 	go test -run='^$$' -bench=. ./...

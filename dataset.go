@@ -162,6 +162,8 @@ func ValidFilePath(p string) error {
 		return bad("contains a backslash")
 	case path.Clean(p) != p:
 		return bad("is not clean (empty, '.' or '..' elements, or a trailing slash)")
+	case p == ".":
+		return bad("names the dataset's own directory, not a file")
 	case p == ".." || strings.HasPrefix(p, "../"):
 		return bad("leaves the dataset")
 	}

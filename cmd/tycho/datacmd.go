@@ -86,7 +86,6 @@ func (f dataFlags) open(ctx context.Context, create bool) (*dataset.Service, fun
 	return &dataset.Service{Datasets: db, Chunks: chunks}, func() { db.Close() }, nil
 }
 
-
 // listFlag collects a repeated flag.
 type listFlag []string
 

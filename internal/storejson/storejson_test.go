@@ -2,6 +2,7 @@ package storejson_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"tycho"
@@ -102,6 +103,40 @@ func FuzzDecodeResult(f *testing.F) {
 		c2, err := storejson.CanonicalResult(r2)
 		if err != nil || string(c2) != string(c) {
 			t.Fatalf("canonical form not a fixed point: %s then %s (%v)", c, c2, err)
+		}
+	})
+}
+
+func FuzzDecodeChunks(f *testing.F) {
+	good, _ := storejson.EncodeChunks([]tycho.Chunk{{Hash: strings.Repeat("ab", 32), Size: 7}})
+	f.Add(good)
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		chunks, err := storejson.DecodeChunks(b)
+		if err != nil {
+			return
+		}
+		again, err := storejson.EncodeChunks(chunks)
+		if err != nil || string(again) != string(b) {
+			t.Fatalf("decoded %d chunks that encode differently (%v)", len(chunks), err)
+		}
+	})
+}
+
+func FuzzDecodeMetadata(f *testing.F) {
+	f.Add([]byte(`{"title":"x","creator":[{"name":"A","orcid":"0000-0002-1825-0097"}],"temporal_start":"2017-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"temporal_end":"yesterday"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := storejson.DecodeMetadata(b)
+		if err != nil {
+			return
+		}
+		enc, err := storejson.EncodeMetadata(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := storejson.DecodeMetadata(enc); err != nil {
+			t.Fatalf("re-decoding %s: %v", enc, err)
 		}
 	})
 }
