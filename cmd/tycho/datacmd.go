@@ -171,6 +171,9 @@ func (c *dataCommand) ls(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(args) > 0 {
+		return usageError(fs, "data ls takes no arguments")
+	}
 	svc, closeStore, err := df.open(ctx, false)
 	if err != nil {
 		return err
