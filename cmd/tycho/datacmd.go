@@ -86,6 +86,24 @@ func (f dataFlags) open(ctx context.Context, create bool) (*dataset.Service, fun
 	return &dataset.Service{Datasets: db, Chunks: chunks}, func() { db.Close() }, nil
 }
 
+// start parses a subcommand's arguments, which must be n positional ones
+// (described by what), and opens the data directory. The caller closes the
+// store with the function returned.
+func (f dataFlags) start(ctx context.Context, fs *flag.FlagSet, args []string, n int, what string) ([]string, *dataset.Service, func(), error) {
+	args, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(args) != n {
+		return nil, nil, nil, usageError(fs, what)
+	}
+	svc, closeStore, err := f.open(ctx, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return args, svc, closeStore, nil
+}
+
 // listFlag collects a repeated flag.
 type listFlag []string
 
@@ -167,14 +185,7 @@ func parsePeriod(s string) (*tycho.Period, error) {
 func (c *dataCommand) ls(ctx context.Context, args []string) error {
 	fs := newFlagSet("data ls", "data ls [--project P]", c.stderr)
 	df := newDataFlags(fs)
-	args, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(args) > 0 {
-		return usageError(fs, "data ls takes no arguments")
-	}
-	svc, closeStore, err := df.open(ctx, false)
+	_, svc, closeStore, err := df.start(ctx, fs, args, 0, "data ls takes no arguments")
 	if err != nil {
 		return err
 	}
@@ -205,14 +216,7 @@ func splitRef(s string) (name, ref string) {
 func (c *dataCommand) show(ctx context.Context, args []string) error {
 	fs := newFlagSet("data show", "data show NAME[@VERSION] [--project P]", c.stderr)
 	df := newDataFlags(fs)
-	args, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(args) != 1 {
-		return usageError(fs, "give one dataset")
-	}
-	svc, closeStore, err := df.open(ctx, false)
+	args, svc, closeStore, err := df.start(ctx, fs, args, 1, "give one dataset")
 	if err != nil {
 		return err
 	}
@@ -265,14 +269,7 @@ func dateText(t time.Time) string {
 func (c *dataCommand) versions(ctx context.Context, args []string) error {
 	fs := newFlagSet("data versions", "data versions NAME [--project P]", c.stderr)
 	df := newDataFlags(fs)
-	args, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(args) != 1 {
-		return usageError(fs, "give one dataset")
-	}
-	svc, closeStore, err := df.open(ctx, false)
+	args, svc, closeStore, err := df.start(ctx, fs, args, 1, "give one dataset")
 	if err != nil {
 		return err
 	}
@@ -293,14 +290,7 @@ func (c *dataCommand) get(ctx context.Context, args []string) error {
 	fs := newFlagSet("data get", "data get NAME[@VERSION] [-o DIR] [--project P]", c.stderr)
 	df := newDataFlags(fs)
 	out := fs.String("o", ".", "the directory to write the files into")
-	args, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(args) != 1 {
-		return usageError(fs, "give one dataset")
-	}
-	svc, closeStore, err := df.open(ctx, false)
+	args, svc, closeStore, err := df.start(ctx, fs, args, 1, "give one dataset")
 	if err != nil {
 		return err
 	}
@@ -317,14 +307,7 @@ func (c *dataCommand) get(ctx context.Context, args []string) error {
 func (c *dataCommand) diff(ctx context.Context, args []string) error {
 	fs := newFlagSet("data diff", "data diff NAME@A NAME@B [--project P]", c.stderr)
 	df := newDataFlags(fs)
-	args, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(args) != 2 {
-		return usageError(fs, "give two versions")
-	}
-	svc, closeStore, err := df.open(ctx, false)
+	args, svc, closeStore, err := df.start(ctx, fs, args, 2, "give two versions")
 	if err != nil {
 		return err
 	}
