@@ -294,12 +294,9 @@ func (db *DB) StartExperiment(ctx context.Context, id string) (*tycho.Experiment
 // same when they are stored alike: as JSON, where a metadata number is a
 // float64 whatever its Go type.
 func (db *DB) CompleteExperiment(ctx context.Context, id string, attempt int, r *tycho.Result) error {
-	if r == nil {
-		return tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
-	}
-	body, err := storejson.CanonicalResult(r)
+	body, err := storejson.ResultBody(id, r)
 	if err != nil {
-		return tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
+		return err
 	}
 	err = db.tx(ctx, func(tx pgx.Tx) error {
 		e, _, err := lockExperiment(ctx, tx, id)
@@ -309,7 +306,7 @@ func (db *DB) CompleteExperiment(ctx context.Context, id string, attempt int, r 
 		if e.State == tycho.ExperimentCompleted && e.Attempt == attempt {
 			// A retry of a result already recorded is a no-op; a
 			// different result for the same attempt is a conflict.
-			if stored, err := storejson.CanonicalResult(e.Result); err == nil && string(stored) == string(body) {
+			if storejson.SameResult(e.Result, body) {
 				return nil
 			}
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s already has a different result for attempt %d", e.Seq, e.CampaignID, attempt)

@@ -189,12 +189,9 @@ func (db *DB) ApproveExperiment(ctx context.Context, id string) (*tycho.Experime
 
 // CompleteLeased implements tycho.LeaseService.
 func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Result) (*tycho.Experiment, error) {
-	if r == nil {
-		return nil, tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
-	}
-	body, err := storejson.CanonicalResult(r)
+	body, err := storejson.ResultBody(id, r)
 	if err != nil {
-		return nil, tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
+		return nil, err
 	}
 	e, err := db.endLease(ctx, id, token, tycho.ExperimentCompleted, "result", body)
 	if e != nil || err != nil {
@@ -206,7 +203,7 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 			return err
 		}
 		if e.State == tycho.ExperimentCompleted {
-			if stored, err := storejson.CanonicalResult(e.Result); err == nil && string(stored) == string(body) {
+			if storejson.SameResult(e.Result, body) {
 				return nil // a retry of a result already recorded
 			}
 			return tycho.Errorf(tycho.ECONFLICT, "experiment %d of campaign %s already has a different result", e.Seq, e.CampaignID)

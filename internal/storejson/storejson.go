@@ -140,6 +140,27 @@ func CanonicalResult(r *tycho.Result) ([]byte, error) {
 	return EncodeResult(d)
 }
 
+// ResultBody returns the canonical stored form of the result given for
+// experiment id, or EINVALID naming the experiment if there is none or it
+// cannot be stored.
+func ResultBody(id string, r *tycho.Result) ([]byte, error) {
+	if r == nil {
+		return nil, tycho.Errorf(tycho.EINVALID, "experiment %s: no result given", id)
+	}
+	body, err := CanonicalResult(r)
+	if err != nil {
+		return nil, tycho.Errorf(tycho.EINVALID, "experiment %s: %s", id, tycho.ErrorMessage(err))
+	}
+	return body, nil
+}
+
+// SameResult reports whether a stored result is the one whose canonical
+// form is body: a retry rather than a conflict.
+func SameResult(stored *tycho.Result, body []byte) bool {
+	b, err := CanonicalResult(stored)
+	return err == nil && string(b) == string(body)
+}
+
 // EncodeParams returns the stored form of p. Parameter values are numbers,
 // text or booleans; a non-finite number is refused.
 func EncodeParams(p tycho.Params) ([]byte, error) {
