@@ -40,8 +40,11 @@ type DatasetVersion struct {
 	Size      int64 // of all files
 	FileCount int
 	// Files are sorted by path. Listings may leave them out.
-	Files     []File
-	Metadata  Metadata
+	Files    []File
+	Metadata Metadata
+	// Quality is the report ingest made of the version's tables and
+	// metadata, if it made one.
+	Quality   *QualityReport
 	CreatedAt time.Time
 }
 

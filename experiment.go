@@ -94,6 +94,14 @@ type Generation struct {
 	FitTime     time.Duration
 	ProposeTime time.Duration
 	CreatedAt   time.Time
+
+	// Used and PreviousModel are not stored with the generation; the store
+	// records them as provenance in the same transaction. Used lists the
+	// completed experiments whose results the fit used; the store records
+	// each that no earlier generation used. PreviousModel is the index of
+	// the generation whose model this fit refined, or 0.
+	Used          []string
+	PreviousModel int
 }
 
 // ExperimentService stores experiments and the generations that proposed
@@ -147,4 +155,20 @@ type Store interface {
 	ExperimentService
 	LeaseService
 	Close() error
+}
+
+// Importer writes records as an export holds them, keeping their IDs,
+// numbers, states and times, so that an import reproduces the exporting
+// node. Stores implement it; `tycho import` is its only caller.
+type Importer interface {
+	// ImportCampaign stores a campaign with its generations and
+	// experiments, as they are, in one transaction. Returns ECONFLICT if a
+	// campaign with its ID exists and EINVALID for records that do not
+	// belong together.
+	ImportCampaign(ctx context.Context, c *Campaign, gens []*Generation, exps []*Experiment) error
+	// ImportVersion stores a dataset version as it is, keeping its Number
+	// and CreatedAt; the dataset is created with it if it is the first.
+	// Returns ECONFLICT if the version exists, EINVALID if its digest does
+	// not match its files.
+	ImportVersion(ctx context.Context, v *DatasetVersion) error
 }

@@ -3,6 +3,7 @@ package tycho
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,7 +24,12 @@ type Spec struct {
 	Constraints []Constraint `json:"constraints,omitempty" yaml:"constraints,omitempty"`
 	// PriorData is a CSV file of earlier results, relative to the campaign
 	// file, imported when the campaign is created.
-	PriorData     string    `json:"prior_data,omitempty" yaml:"prior_data,omitempty"`
+	PriorData string `json:"prior_data,omitempty" yaml:"prior_data,omitempty"`
+	// PriorDataset names prior data kept as a dataset version instead:
+	// NAME@VERSION, or NAME@VERSION:PATH for one CSV file of a version with
+	// several. Creating the campaign pins VERSION to a number and checks
+	// the project's minimum quality grade for prior data.
+	PriorDataset  string    `json:"prior_dataset,omitempty" yaml:"prior_dataset,omitempty"`
 	Budget        Budget    `json:"budget" yaml:"budget"`
 	BatchSize     int       `json:"batch_size,omitempty" yaml:"batch_size,omitempty"`
 	InitialDesign int       `json:"initial_design,omitempty" yaml:"initial_design,omitempty"`
@@ -625,4 +631,43 @@ func (s *Spec) CheckParams(p Params) error {
 		}
 	}
 	return nil
+}
+
+// ParsePriorDataset splits a prior_dataset reference into the dataset, the
+// version reference and the file path (which may be empty).
+func ParsePriorDataset(ref string) (name, version, file string, err error) {
+	name, rest, ok := strings.Cut(ref, "@")
+	if !ok {
+		rest = "latest"
+	}
+	version, file, _ = strings.Cut(rest, ":")
+	if err := ValidName("dataset", name); err != nil {
+		return "", "", "", Errorf(EINVALID, "prior_dataset %q: %s", ref, err.(*Error).Message)
+	}
+	if version == "" {
+		return "", "", "", Errorf(EINVALID, "prior_dataset %q: empty version after '@'", ref)
+	}
+	if file != "" {
+		if err := ValidFilePath(file); err != nil {
+			return "", "", "", Errorf(EINVALID, "prior_dataset %q: %s", ref, err.(*Error).Message)
+		}
+	}
+	return name, version, file, nil
+}
+
+// PriorVersion returns the dataset version a campaign's prior data comes
+// from, once creating the campaign has pinned its number.
+func (s *Spec) PriorVersion() (project, name string, number int, ok bool) {
+	if s.PriorDataset == "" {
+		return "", "", 0, false
+	}
+	name, version, _, err := ParsePriorDataset(s.PriorDataset)
+	if err != nil {
+		return "", "", 0, false
+	}
+	n, err := strconv.Atoi(version)
+	if err != nil || n < 1 {
+		return "", "", 0, false
+	}
+	return DefaultProject, name, n, true
 }
