@@ -95,13 +95,11 @@ type Generation struct {
 	ProposeTime time.Duration
 	CreatedAt   time.Time
 
-	// Used and PreviousModel are not stored with the generation; the store
-	// records them as provenance in the same transaction. Used lists the
-	// completed experiments whose results the fit used; the store records
-	// each that no earlier generation used. PreviousModel is the index of
-	// the generation whose model this fit refined, or 0.
-	Used          []string
-	PreviousModel int
+	// Used lists the completed experiments whose results the strategy
+	// saw. It is not stored with the generation: the store records, as
+	// provenance in the same transaction, that the fit used each result
+	// no earlier fit of the campaign used.
+	Used []string
 }
 
 // ExperimentService stores experiments and the generations that proposed

@@ -338,6 +338,10 @@ func (r *Runner) next(ctx context.Context, c *tycho.Campaign, exps []*tycho.Expe
 	}
 	g := s.Generation
 	g.CampaignID, g.Index, g.CreatedAt = c.ID, gen, r.now()
+	g.Used = make([]string, len(req.Completed))
+	for i, e := range req.Completed {
+		g.Used[i] = e.ID
+	}
 	now := r.now()
 	batch := make([]*tycho.Experiment, len(s.Params))
 	for i, p := range s.Params {

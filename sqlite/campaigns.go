@@ -42,8 +42,12 @@ func (db *DB) CreateCampaign(ctx context.Context, c *tycho.Campaign) error {
 			queue(&c.Spec), c.Spec.Lab.Approval)
 		if isUnique(err) {
 			return tycho.Errorf(tycho.ECONFLICT, "campaign %s already exists", c.ID)
+		} else if err != nil {
+			return err
 		}
-		return err
+		stamped := *c
+		stamped.CreatedAt = created
+		return insertProv(ctx, tx, tycho.CampaignProvenance(&stamped), created)
 	})
 	if err != nil {
 		return wrap(err, "insert campaign %s", c.ID)

@@ -122,7 +122,7 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 				return fmt.Errorf("insert experiment %s: %w", e.ID, err)
 			}
 		}
-		return nil
+		return recordGeneration(ctx, tx, g, gCreated, exps, seq)
 	})
 	if err != nil {
 		return wrap(err, "add generation %d of campaign %s", g.Index, g.CampaignID)
@@ -135,6 +135,41 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 		e.State, e.CreatedAt = rows[i].state, rows[i].created
 	}
 	return nil
+}
+
+// recordGeneration records the provenance of a generation whose last
+// experiment got sequence number last.
+func recordGeneration(ctx context.Context, tx conn, g *tycho.Generation, created time.Time, exps []*tycho.Experiment, last int) error {
+	stamped := *g
+	stamped.CreatedAt = created
+	numbered := make([]*tycho.Experiment, len(exps))
+	for i, e := range exps {
+		c := *e
+		c.Seq = last - len(exps) + 1 + i
+		numbered[i] = &c
+	}
+	var prev int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(idx), 0) FROM generations
+		WHERE campaign_id = ? AND idx < ? AND strategy NOT IN (?, ?)`,
+		g.CampaignID, g.Index, tycho.StrategyPriorData, tycho.StrategyExternal).Scan(&prev); err != nil {
+		return err
+	}
+	if err := insertProv(ctx, tx, tycho.GenerationProvenance(&stamped, numbered, prev), created); err != nil {
+		return err
+	}
+	return insertUsed(ctx, tx, &stamped)
+}
+
+// recordResult records the provenance of experiment e completing with the
+// stored result body at now.
+func recordResult(ctx context.Context, tx conn, e *tycho.Experiment, body []byte, now time.Time) error {
+	r, err := storejson.DecodeResult(body)
+	if err != nil {
+		return err
+	}
+	done := *e
+	done.State, done.Result, done.FinishedAt = tycho.ExperimentCompleted, r, now
+	return insertProv(ctx, tx, tycho.ResultProvenance(&done), now)
 }
 
 // experimentColumns are the columns scanExperiment reads. The lease token
@@ -279,10 +314,14 @@ func (db *DB) CompleteExperiment(ctx context.Context, id string, attempt int, r 
 		if err := current(e, attempt); err != nil {
 			return err
 		}
+		now := db.now()
 		res, err := tx.ExecContext(ctx, `UPDATE experiments SET `+bumpRev+` state = ?, result = ?, finished_at = ?
 			WHERE id = ? AND state = ? AND attempt = ?`,
-			tycho.ExperimentCompleted, string(body), nanos(db.now()), id, tycho.ExperimentRunning, attempt)
-		return changedOne(res, err, e)
+			tycho.ExperimentCompleted, string(body), nanos(now), id, tycho.ExperimentRunning, attempt)
+		if err := changedOne(res, err, e); err != nil {
+			return err
+		}
+		return recordResult(ctx, tx, e, body, now)
 	})
 	return wrap(err, "complete experiment %s", id)
 }

@@ -47,7 +47,10 @@ func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*
 			e.Lease = &tycho.Lease{Holder: req.Holder, Token: token, Expires: expires}
 		}
 		out = ready
-		return nil
+		if len(ready) == 0 {
+			return nil
+		}
+		return insertProv(ctx, tx, tycho.LeaseProvenance(req.Lab, req.Holder, now), now)
 	})
 	if err != nil {
 		return nil, wrap(err, "lease experiments of lab %s", req.Lab)
@@ -143,8 +146,11 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 	var e *tycho.Experiment
 	err = db.tx(ctx, func(tx conn) (err error) {
 		e, err = endLease(ctx, tx, id, token, db.now(), tycho.ExperimentCompleted, "result", string(body))
-		if e != nil || err != nil {
+		if err != nil {
 			return err
+		}
+		if e != nil {
+			return insertProv(ctx, tx, tycho.ResultProvenance(e), e.FinishedAt)
 		}
 		e, err = leased(ctx, tx, id, token)
 		if e == nil {
@@ -169,7 +175,7 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 			return err
 		}
 		e.State, e.FinishedAt = tycho.ExperimentCompleted, now
-		return nil
+		return insertProv(ctx, tx, tycho.ResultProvenance(e), now)
 	})
 	if err != nil {
 		return nil, wrap(err, "complete experiment %s", id)

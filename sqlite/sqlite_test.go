@@ -303,3 +303,7 @@ func BenchmarkCompleteExperiment(b *testing.B) {
 func TestDatasets(t *testing.T) {
 	storetest.RunDatasets(t, func(t *testing.T) tycho.DatasetService { return MustOpenDB(t) })
 }
+
+func TestProvenance(t *testing.T) {
+	storetest.RunProvenance(t, func(t *testing.T) storetest.ProvenanceStore { return MustOpenDB(t) })
+}

@@ -214,13 +214,21 @@ func DecodeNumbers(b []byte) ([]float64, error) {
 
 // EncodeModel returns the stored form of a generation's model record; nil
 // stays nil, to be stored as NULL.
-func EncodeModel(m map[string]any) ([]byte, error) {
+func EncodeModel(m map[string]any) ([]byte, error) { return encodeMap("model record", m) }
+
+// EncodeAttributes returns the stored form of a provenance node's
+// attributes, as EncodeModel does; DecodeModel reads it.
+func EncodeAttributes(m map[string]any) ([]byte, error) {
+	return encodeMap("provenance attributes", m)
+}
+
+func encodeMap(what string, m map[string]any) ([]byte, error) {
 	if m == nil {
 		return nil, nil
 	}
 	b, err := json.Marshal(finiteJSON(m))
 	if err != nil {
-		return nil, tycho.Errorf(tycho.EINVALID, "model record cannot be stored: %v", err)
+		return nil, tycho.Errorf(tycho.EINVALID, "%s cannot be stored: %v", what, err)
 	}
 	return b, nil
 }
