@@ -40,7 +40,7 @@ const StrategyPriorData = "prior_data"
 
 // IsPrior reports whether e was imported from the spec's prior data rather
 // than proposed: prior data is always generation 1.
-func (s *Spec) IsPrior(e *Experiment) bool { return s.PriorData != "" && e.Generation == 1 }
+func (s *Spec) IsPrior(e *Experiment) bool { return s.HasPrior() && e.Generation == 1 }
 
 // GoalReachedBy returns the first completed experiment that meets the goal
 // of every objective that has one, or nil.

@@ -286,6 +286,13 @@ func (s *Spec) Validate() []FieldError {
 	if strings.TrimSpace(s.Name) == "" {
 		add("name", "is required")
 	}
+	if s.PriorDataset != "" {
+		if s.PriorData != "" {
+			add("prior_dataset", "give prior_data or prior_dataset, not both")
+		} else if _, _, _, err := ParsePriorDataset(s.PriorDataset); err != nil {
+			add("prior_dataset", "%s", strings.TrimPrefix(ErrorMessage(err), fmt.Sprintf("prior_dataset %q: ", s.PriorDataset)))
+		}
+	}
 	if len(s.Parameters) == 0 {
 		add("parameters", "at least one parameter is required")
 	}
@@ -632,6 +639,10 @@ func (s *Spec) CheckParams(p Params) error {
 	}
 	return nil
 }
+
+// HasPrior reports whether the campaign starts from prior data, from a file
+// or a dataset version.
+func (s *Spec) HasPrior() bool { return s.PriorData != "" || s.PriorDataset != "" }
 
 // ParsePriorDataset splits a prior_dataset reference into the dataset, the
 // version reference and the file path (which may be empty).

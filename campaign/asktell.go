@@ -165,7 +165,7 @@ func (a *AskTell) Attach(ctx context.Context, id, key string, e *tycho.Experimen
 			return nil, err
 		}
 		idx := 1
-		if c.Spec.PriorData != "" {
+		if c.Spec.HasPrior() {
 			idx = 2
 		}
 		if len(gens) > 0 {

@@ -254,7 +254,7 @@ func (r *Runner) finish(ctx context.Context, c *tycho.Campaign, exps []*tycho.Ex
 // importPrior records the campaign's prior data as generation 1, unless a
 // generation exists already, in one transaction.
 func (r *Runner) importPrior(ctx context.Context, c *tycho.Campaign, log *slog.Logger) error {
-	if c.Spec.PriorData == "" {
+	if !c.Spec.HasPrior() {
 		return nil
 	}
 	gens, err := r.Store.ListGenerations(ctx, c.ID)
@@ -262,7 +262,7 @@ func (r *Runner) importPrior(ctx context.Context, c *tycho.Campaign, log *slog.L
 		return err
 	}
 	if r.Prior == nil {
-		return tycho.Errorf(tycho.EINVALID, "campaign %s names prior data %s but no reader was given", c.ID, c.Spec.PriorData)
+		return tycho.Errorf(tycho.EINVALID, "campaign %s names prior data %s%s but no reader was given", c.ID, c.Spec.PriorData, c.Spec.PriorDataset)
 	}
 	prior, err := r.Prior(ctx)
 	if err != nil {
@@ -305,7 +305,7 @@ func (r *Runner) next(ctx context.Context, c *tycho.Campaign, exps []*tycho.Expe
 	spec := &c.Spec
 	req := &tycho.SuggestRequest{Spec: spec}
 	gen := 1
-	if spec.PriorData != "" {
+	if spec.HasPrior() {
 		gen = 2 // generation 1 holds the prior data
 	}
 	used := 0
