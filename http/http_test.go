@@ -39,13 +39,14 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(func() { db.Close() })
 	hub := new(notify.Hub)
 	s := &tychohttp.Server{
-		Store:    db,
-		AskTell:  &campaign.AskTell{Store: db, Strategy: &optimize.Strategy{}, Hub: hub},
-		Parse:    func(name string, src []byte) (*tycho.Spec, error) { return spec.Parse(name, src, nil) },
-		NewID:    campaign.NewID,
-		OpenAPI:  api.OpenAPI,
-		Hub:      hub,
-		Registry: prometheus.NewRegistry(),
+		Store:      db,
+		Provenance: db,
+		AskTell:    &campaign.AskTell{Store: db, Strategy: &optimize.Strategy{}, Hub: hub},
+		Parse:      func(name string, src []byte) (*tycho.Spec, error) { return spec.Parse(name, src, nil) },
+		NewID:      campaign.NewID,
+		OpenAPI:    api.OpenAPI,
+		Hub:        hub,
+		Registry:   prometheus.NewRegistry(),
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)

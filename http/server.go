@@ -29,8 +29,10 @@ import (
 
 // Server serves the API. Set its fields, then use Handler.
 type Server struct {
-	Store   tycho.Store
-	AskTell tycho.AskTellService
+	Store tycho.Store
+	// Provenance, if set, answers the lineage and provenance routes.
+	Provenance tycho.ProvenanceService
+	AskTell    tycho.AskTellService
 	// Parse reads a campaign file (YAML) into a validated spec; name is
 	// the file's name, for error messages.
 	Parse func(name string, src []byte) (*tycho.Spec, error)
@@ -48,6 +50,11 @@ type Server struct {
 	LeasePoll time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Datasets, with Chunks, serves the dataset and chunk routes and the
+	// DCAT-AP catalogue; without both, those routes answer 404.
+	Datasets tycho.DatasetService
+	// Chunks holds the bytes of the datasets' files.
+	Chunks tycho.ChunkStore
 
 	metrics *metrics
 	// specs caches campaign specs by campaign ID; a spec never changes.
@@ -126,6 +133,22 @@ func (s *Server) routes() []route {
 		{"POST /v1/experiments/{id}/release", s.release},
 
 		{"POST /v1/labs/{lab}/leases", s.lease},
+
+		{"GET /v1/catalog", s.catalog},
+		{"GET /v1/projects/{project}/datasets", s.listDatasets},
+		{"GET /v1/projects/{project}/datasets/{name}", s.getDataset},
+		{"GET /v1/projects/{project}/datasets/{name}/versions", s.listVersions},
+		{"POST /v1/projects/{project}/datasets/{name}/versions", s.addVersion},
+		{"GET /v1/projects/{project}/datasets/{name}/versions/{ref}", s.getVersion},
+		{"POST /v1/projects/{project}/chunks/missing", s.missingChunks},
+		{"PUT /v1/projects/{project}/chunks/{hash}", s.putChunk},
+		{"GET /v1/projects/{project}/chunks/{hash}", s.getChunk},
+
+		{"GET /v1/lineage/{id...}", s.lineage},
+		{"POST /v1/lineage/openlineage", s.openLineage},
+		{"GET /v1/provenance", s.listProvenance},
+		{"POST /v1/provenance", s.recordProvenance},
+		{"GET /v1/provenance/nodes/{id...}", s.provNode},
 	}
 }
 
@@ -880,7 +903,9 @@ func fieldPointer(path string) string {
 func (s *Server) Routes() []string {
 	var out []string
 	for _, r := range s.routes() {
-		out = append(out, r.pattern)
+		// OpenAPI has no "rest of the path" parameter: {id...} is
+		// documented as {id}, saying that it may hold slashes.
+		out = append(out, strings.ReplaceAll(r.pattern, "...}", "}"))
 	}
 	return out
 }

@@ -154,13 +154,16 @@ type Generation struct {
 	FitNS        int64          `json:"fit_ns"`
 	ProposeNS    int64          `json:"propose_ns"`
 	CreatedAt    time.Time      `json:"created_at"`
+	// Used goes only to the server: the completed experiments the fit
+	// used, recorded as provenance.
+	Used []string `json:"used,omitempty"`
 }
 
 func generationOut(g *tycho.Generation) *Generation {
 	out := &Generation{
 		CampaignID: g.CampaignID, Index: g.Index, Key: g.Key, Strategy: g.Strategy, Seed: g.Seed,
 		Observations: g.Observations, Pending: g.Pending,
-		FitNS: int64(g.FitTime), ProposeNS: int64(g.ProposeTime), CreatedAt: g.CreatedAt,
+		FitNS: int64(g.FitTime), ProposeNS: int64(g.ProposeTime), CreatedAt: g.CreatedAt, Used: g.Used,
 	}
 	out.Model, _ = storejson.Finite(g.Model).(map[string]any)
 	for _, v := range g.Acquisition {
@@ -173,7 +176,7 @@ func (g *Generation) domain() *tycho.Generation {
 	out := &tycho.Generation{
 		CampaignID: g.CampaignID, Index: g.Index, Key: g.Key, Strategy: g.Strategy, Seed: g.Seed,
 		Observations: g.Observations, Pending: g.Pending, Model: g.Model,
-		FitTime: time.Duration(g.FitNS), ProposeTime: time.Duration(g.ProposeNS), CreatedAt: g.CreatedAt,
+		FitTime: time.Duration(g.FitNS), ProposeTime: time.Duration(g.ProposeNS), CreatedAt: g.CreatedAt, Used: g.Used,
 	}
 	for _, v := range g.Acquisition {
 		out.Acquisition = append(out.Acquisition, float64(v))

@@ -41,14 +41,22 @@ func (db *DB) CreateCampaign(ctx context.Context, c *tycho.Campaign) error {
 	if updated.IsZero() {
 		updated = created
 	}
-	_, err = db.pool.Exec(ctx, `INSERT INTO campaigns (id, name, spec, source, source_digest, source_name, status, stop_reason, elapsed_ns, created_at, updated_at, queue, approval)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		c.ID, c.Spec.Name, spec, source, c.SourceDigest, blob(c.SourceName), string(c.Status), blob(c.StopReason), int64(c.Elapsed),
-		created, updated, queue(&c.Spec), c.Spec.Lab.Approval)
-	if _, ok := uniqueViolation(err); ok {
-		return tycho.Errorf(tycho.ECONFLICT, "campaign %s already exists", c.ID)
-	} else if err != nil {
-		return fmt.Errorf("insert campaign %s: %w", c.ID, err)
+	stamped := *c
+	stamped.CreatedAt = created
+	err = db.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO campaigns (id, name, spec, source, source_digest, source_name, status, stop_reason, elapsed_ns, created_at, updated_at, queue, approval)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			c.ID, c.Spec.Name, spec, source, c.SourceDigest, blob(c.SourceName), string(c.Status), blob(c.StopReason), int64(c.Elapsed),
+			created, updated, queue(&c.Spec), c.Spec.Lab.Approval)
+		if _, ok := uniqueViolation(err); ok {
+			return tycho.Errorf(tycho.ECONFLICT, "campaign %s already exists", c.ID)
+		} else if err != nil {
+			return fmt.Errorf("insert campaign %s: %w", c.ID, err)
+		}
+		return insertProv(ctx, tx, tycho.CampaignProvenance(&stamped), created)
+	})
+	if err != nil {
+		return err
 	}
 	c.CreatedAt, c.UpdatedAt = created, updated
 	return nil

@@ -140,7 +140,10 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 				return fmt.Errorf("insert experiment %s: %w", e.ID, err)
 			}
 		}
-		return results.Close()
+		if err := results.Close(); err != nil {
+			return err
+		}
+		return recordGeneration(ctx, tx, g, gCreated, exps, seq)
 	})
 	if err != nil {
 		return wrap(err, "add generation %d of campaign %s", g.Index, g.CampaignID)
@@ -151,6 +154,41 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 		e.State, e.CreatedAt = rows[i].state, rows[i].created
 	}
 	return nil
+}
+
+// recordGeneration records the provenance of a generation whose first
+// experiment follows sequence number seq.
+func recordGeneration(ctx context.Context, tx pgx.Tx, g *tycho.Generation, created time.Time, exps []*tycho.Experiment, seq int) error {
+	stamped := *g
+	stamped.CreatedAt = created
+	numbered := make([]*tycho.Experiment, len(exps))
+	for i, e := range exps {
+		c := *e
+		c.Seq = seq + i + 1
+		numbered[i] = &c
+	}
+	var prev int
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(idx), 0) FROM generations
+		WHERE campaign_id = $1 AND idx < $2 AND strategy NOT IN ($3, $4)`,
+		g.CampaignID, g.Index, tycho.StrategyPriorData, tycho.StrategyExternal).Scan(&prev); err != nil {
+		return err
+	}
+	if err := insertProv(ctx, tx, tycho.GenerationProvenance(&stamped, numbered, prev), created); err != nil {
+		return err
+	}
+	return insertUsed(ctx, tx, &stamped)
+}
+
+// recordResult records the provenance of experiment e completing with the
+// stored result body at now.
+func recordResult(ctx context.Context, tx pgx.Tx, e *tycho.Experiment, body []byte, now time.Time) error {
+	r, err := storejson.DecodeResult(body)
+	if err != nil {
+		return err
+	}
+	done := *e
+	done.State, done.Result, done.FinishedAt = tycho.ExperimentCompleted, r, now
+	return insertProv(ctx, tx, tycho.ResultProvenance(&done), now)
 }
 
 // experimentColumns are the columns scanExperiment reads. The lease token
@@ -314,10 +352,14 @@ func (db *DB) CompleteExperiment(ctx context.Context, id string, attempt int, r 
 		if err := current(e, attempt); err != nil {
 			return err
 		}
+		now := db.clock()
 		tag, err := tx.Exec(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, result = $2, finished_at = $3
 			WHERE id = $4 AND state = $5 AND attempt = $6`,
-			string(tycho.ExperimentCompleted), body, db.clock(), id, string(tycho.ExperimentRunning), attempt)
-		return changedOne(tag, err, e)
+			string(tycho.ExperimentCompleted), body, now, id, string(tycho.ExperimentRunning), attempt)
+		if err := changedOne(tag, err, e); err != nil {
+			return err
+		}
+		return recordResult(ctx, tx, e, body, now)
 	})
 	return wrap(err, "complete experiment %s", id)
 }

@@ -98,7 +98,7 @@ func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*
 			e.Lease = &tycho.Lease{Holder: req.Holder, Token: tokens[i], Expires: expires}
 		}
 		out = ready
-		return nil
+		return insertProv(ctx, tx, tycho.LeaseProvenance(req.Lab, req.Holder, now), now)
 	})
 	if err != nil {
 		return nil, wrap(err, "lease experiments of lab %s", req.Lab)
@@ -193,11 +193,15 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 	if err != nil {
 		return nil, err
 	}
-	e, err := db.endLease(ctx, id, token, tycho.ExperimentCompleted, "result", body)
-	if e != nil || err != nil {
-		return e, wrap(err, "complete experiment %s", id)
-	}
+	var e *tycho.Experiment
 	err = db.tx(ctx, func(tx pgx.Tx) (err error) {
+		e, err = db.endLease(ctx, tx, id, token, tycho.ExperimentCompleted, "result", body)
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			return insertProv(ctx, tx, tycho.ResultProvenance(e), e.FinishedAt)
+		}
 		e, err = leased(ctx, tx, id, token)
 		if e == nil {
 			return err
@@ -221,7 +225,7 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 			return err
 		}
 		e.State, e.FinishedAt = tycho.ExperimentCompleted, now
-		return nil
+		return insertProv(ctx, tx, tycho.ResultProvenance(e), now)
 	})
 	if err != nil {
 		return nil, wrap(err, "complete experiment %s", id)
@@ -231,7 +235,7 @@ func (db *DB) CompleteLeased(ctx context.Context, id, token string, r *tycho.Res
 
 // FailLeased implements tycho.LeaseService.
 func (db *DB) FailLeased(ctx context.Context, id, token, msg string) (*tycho.Experiment, error) {
-	e, err := db.endLease(ctx, id, token, tycho.ExperimentFailed, "error", blob(msg))
+	e, err := db.endLease(ctx, db.pool, id, token, tycho.ExperimentFailed, "error", blob(msg))
 	if e != nil || err != nil {
 		return e, wrap(err, "fail experiment %s", id)
 	}
@@ -269,11 +273,11 @@ func (db *DB) FailLeased(ctx context.Context, id, token, msg string) (*tycho.Exp
 // token is not the experiment's current lease or the experiment is no
 // longer in flight, for the caller to tell a retry from a conflict in a
 // transaction.
-func (db *DB) endLease(ctx context.Context, id, token string, state tycho.ExperimentState, column string, value any) (*tycho.Experiment, error) {
+func (db *DB) endLease(ctx context.Context, q querier, id, token string, state tycho.ExperimentState, column string, value any) (*tycho.Experiment, error) {
 	if token == "" || !storable(id) {
 		return nil, nil
 	}
-	e, err := scanExperiment(db.pool.QueryRow(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, `+column+` = $2, finished_at = $3
+	e, err := scanExperiment(q.QueryRow(ctx, `UPDATE experiments SET `+bumpRev+` state = $1, `+column+` = $2, finished_at = $3
 		WHERE id = $4 AND lease_token = $5 AND state IN ('dispatched', 'running')
 		RETURNING `+experimentColumns,
 		string(state), value, db.clock(), id, tycho.HashLeaseToken(token)))

@@ -457,3 +457,140 @@ func TestCountExperiments(t *testing.T) {
 		t.Errorf("counts %v, want %v", got, want)
 	}
 }
+
+func TestDatasets(t *testing.T) {
+	storetest.RunDatasets(t, func(t *testing.T) tycho.DatasetService { return MustOpenDB(t) })
+}
+
+// datasetVersion returns a version of dataset name in project p1 with one
+// file whose hash is made from seed.
+func datasetVersion(name string, seed int) *tycho.DatasetVersion {
+	h := fmt.Sprintf("%064x", seed)
+	return &tycho.DatasetVersion{Project: "p1", Dataset: name, Metadata: tycho.Metadata{Title: "t"},
+		Files: []tycho.File{{Path: "f.csv", Size: 3, SHA256: h, Chunks: []tycho.Chunk{{Hash: h, Size: 3}}}}}
+}
+
+// TestAddVersionConcurrently adds versions of one new dataset from several
+// goroutines on two handles, as two servers would: the versions are
+// numbered 1 to n, each number once.
+func TestAddVersionConcurrently(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	servers := []*postgres.DB{MustOpenDSN(t, dsn), MustOpenDSN(t, dsn)}
+	const n = 16
+	numbers := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			v, err := servers[i%2].AddVersion(ctx, datasetVersion("a", i+1))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			numbers[i] = v.Number
+		})
+	}
+	close(start)
+	wg.Wait()
+	seen := map[int]int{}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("add %d: %v", i, err)
+		}
+		if prev, ok := seen[numbers[i]]; ok {
+			t.Errorf("adds %d and %d both got version %d", prev, i, numbers[i])
+		}
+		seen[numbers[i]] = i
+	}
+	vs, err := servers[0].ListVersions(ctx, "p1", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != n {
+		t.Fatalf("%d versions stored, want %d", len(vs), n)
+	}
+	for i, v := range vs {
+		if v.Number != i+1 {
+			t.Errorf("version %d is numbered %d", i+1, v.Number)
+		}
+		// The stored version is the one its add was told it was.
+		if want := tycho.ManifestDigest(datasetVersion("a", seen[v.Number]+1).Files); v.Digest != want {
+			t.Errorf("version %d: digest %s, want that of add %d, %s", v.Number, v.Digest, seen[v.Number], want)
+		}
+	}
+}
+
+// TestDatasetQuality stores a version's quality report and reads it back,
+// including a quoted value holding a NUL byte, which jsonb would refuse;
+// a version without a report reads back without one.
+func TestDatasetQuality(t *testing.T) {
+	db := MustOpenDB(t)
+	v := datasetVersion("q", 1)
+	v.Quality = &tycho.QualityReport{Grade: tycho.GradeSilver, HasLicense: true, Reasons: []string{"no description"},
+		Tables:    []tycho.TableReport{{Path: "f.csv", Format: "csv", Rows: 1, Quality: []tycho.ColumnQuality{{Name: "x", TypeViolations: 1, Example: "row 2: \x00"}}}},
+		CheckedAt: time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)}
+	if _, err := db.AddVersion(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddVersion(ctx, datasetVersion("q", 2)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.FindVersion(ctx, "p1", "q", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := got.Quality; q == nil || q.Grade != tycho.GradeSilver || !q.CheckedAt.Equal(v.Quality.CheckedAt) ||
+		len(q.Tables) != 1 || q.Tables[0].Quality[0].Example != "row 2: \x00" {
+		t.Errorf("quality read back: %+v, want %+v", got.Quality, v.Quality)
+	}
+	if got, err := db.FindVersion(ctx, "p1", "q", "2"); err != nil || got.Quality != nil {
+		t.Errorf("version without a report: quality %+v (%v), want none", got.Quality, err)
+	}
+	if d, err := db.FindDataset(ctx, "p1", "q"); err != nil || d.Latest.Number != 2 || d.Latest.Quality != nil {
+		t.Errorf("dataset: %+v (%v)", d, err)
+	}
+}
+
+// TestDatasetOddNames looks up names a TEXT column cannot hold: nothing is
+// found, and nothing fails.
+func TestDatasetOddNames(t *testing.T) {
+	db := MustOpenDB(t)
+	for _, name := range []string{"a\x00b", "\xff"} {
+		if _, err := db.FindDataset(ctx, "p1", name); tycho.ErrorCode(err) != tycho.ENOTFOUND {
+			t.Errorf("find dataset %q: %v, want not found", name, err)
+		}
+		if _, err := db.FindVersion(ctx, name, "a", "1"); tycho.ErrorCode(err) != tycho.ENOTFOUND {
+			t.Errorf("find version in project %q: %v, want not found", name, err)
+		}
+		if _, err := db.ListVersions(ctx, "p1", name); tycho.ErrorCode(err) != tycho.ENOTFOUND {
+			t.Errorf("list versions of %q: %v, want not found", name, err)
+		}
+		if ds, err := db.ListDatasets(ctx, name); err != nil || len(ds) != 0 {
+			t.Errorf("list datasets of project %q: %v, %v", name, ds, err)
+		}
+	}
+	if _, err := db.FindVersion(ctx, "p1", "a", "99999999999"); tycho.ErrorCode(err) != tycho.ENOTFOUND {
+		t.Errorf("find a version number beyond INTEGER: %v, want not found", err)
+	}
+}
+
+func TestListDatasetProjects(t *testing.T) {
+	db := MustOpenDB(t)
+	for _, p := range []string{"zeta", "alpha", "alpha"} {
+		v := datasetVersion("a", len(p))
+		v.Project = p
+		if _, err := db.AddVersion(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.ListDatasetProjects(ctx)
+	if err != nil || strings.Join(got, ",") != "alpha,zeta" {
+		t.Errorf("projects: %v (%v), want alpha, zeta", got, err)
+	}
+}
+
+func TestProvenance(t *testing.T) {
+	storetest.RunProvenance(t, func(t *testing.T) storetest.ProvenanceStore { return MustOpenDB(t) })
+}

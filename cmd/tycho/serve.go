@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"tycho"
 	"tycho/api"
+	"tycho/blob"
 	"tycho/campaign"
 	tychohttp "tycho/http"
 	"tycho/internal/notify"
@@ -57,6 +59,10 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
+	chunks, err := blob.Open(filepath.Join(*dataDir, "blobs"))
+	if err != nil {
+		return err
+	}
 
 	hub := new(notify.Hub)
 	strategy := &optimize.Strategy{}
@@ -73,6 +79,11 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 		Hub:      hub,
 		Logger:   log,
 		Registry: reg,
+		// Both stores keep provenance and datasets; the chunks are in
+		// the data directory.
+		Provenance: store.(tycho.ProvenanceService),
+		Datasets:   store.(tycho.DatasetService),
+		Chunks:     chunks,
 	}
 	sup := &campaign.Supervisor{
 		Runner: campaign.Runner{Store: store, Strategy: strategy, Hub: hub},
