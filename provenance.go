@@ -394,9 +394,10 @@ func GenerationProvenance(g *Generation, exps []*Experiment, previousModel int) 
 }
 
 // ResultProvenance is what completing an experiment adds: the experiment's
-// activity, which used its proposal, was informed by its campaign and was
-// associated with the lab agent that held its lease; and the result it
-// generated.
+// activity, which used its proposal and was associated with the lab agent
+// that held its lease, and the result it generated. It is written with
+// every result, so it holds no edge a path already implies: the campaign
+// is reached through the proposal's fit.
 func ResultProvenance(e *Experiment) *ProvGraph {
 	g := new(ProvGraph)
 	run, res, prop := ProvExperiment(e.ID), ProvResult(e.ID), ProvProposal(e.ID)
@@ -409,9 +410,7 @@ func ResultProvenance(e *Experiment) *ProvGraph {
 	})
 	g.node(res, ProvEntity, ProvTypeResult, "result "+strconv.Itoa(e.Seq), e.FinishedAt, resultAttributes(e.Result))
 	g.edge(run, Used, prop, start)
-	g.edge(run, WasInformedBy, ProvCampaign(e.CampaignID), start)
 	g.edge(res, WasGeneratedBy, run, e.FinishedAt)
-	g.edge(res, WasDerivedFrom, prop, e.FinishedAt)
 	if e.Lease != nil && e.Lease.Holder != "" {
 		g.node(ProvLabAgent(e.Lease.Holder), ProvAgent, ProvTypeLabAgent, e.Lease.Holder, start, nil)
 		g.edge(run, WasAssociatedWith, ProvLabAgent(e.Lease.Holder), start)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"sync"
 
 	"tycho"
 	"tycho/internal/notify"
@@ -18,6 +19,9 @@ type AskTell struct {
 	Strategy tycho.Strategy
 	Hub      *notify.Hub
 	Logger   *slog.Logger
+
+	// used holds a *usedSet per campaign (see Runner.used).
+	used sync.Map
 }
 
 var _ tycho.AskTellService = (*AskTell)(nil)
@@ -54,7 +58,7 @@ func (a *AskTell) Suggest(ctx context.Context, id string, p tycho.SuggestParams)
 		if err != nil {
 			return nil, err
 		}
-		r := a.runner()
+		r := a.runner(c.ID)
 		if reason, stop := r.stopReason(c, exps, r.now().Sub(c.CreatedAt)); stop {
 			if _, err := r.finish(ctx, c, exps, reason, r.now().Sub(c.CreatedAt), a.log()); err != nil {
 				return nil, err
@@ -83,6 +87,7 @@ func (a *AskTell) Suggest(ctx context.Context, id string, p tycho.SuggestParams)
 		} else if err != nil {
 			return nil, err
 		}
+		r.used.mark(g.Used)
 		a.log().Debug("suggested", "campaign", c.ID, "generation", g.Index, "n", len(batch))
 		return batch, nil
 	}
@@ -171,7 +176,7 @@ func (a *AskTell) Attach(ctx context.Context, id, key string, e *tycho.Experimen
 		if len(gens) > 0 {
 			idx = max(idx, gens[len(gens)-1].Index+1)
 		}
-		now := a.runner().now()
+		now := a.runner(c.ID).now()
 		x := &tycho.Experiment{
 			ID: NewID("e"), CampaignID: c.ID, Params: e.Params, State: e.State, Attempt: 1,
 			Result: e.Result, Error: e.Error, CreatedAt: now, StartedAt: now, FinishedAt: now,
@@ -191,8 +196,11 @@ func (a *AskTell) Attach(ctx context.Context, id, key string, e *tycho.Experimen
 	return nil, tycho.Errorf(tycho.ECONFLICT, "campaign %s: other requests kept recording first; try again", id)
 }
 
-func (a *AskTell) runner() *Runner {
-	return &Runner{Store: a.Store, Strategy: a.Strategy, Hub: a.Hub, Logger: a.Logger}
+// runner returns a runner for one request on campaign id; it shares what
+// earlier requests' generations recorded as used.
+func (a *AskTell) runner(id string) *Runner {
+	u, _ := a.used.LoadOrStore(id, new(usedSet))
+	return &Runner{Store: a.Store, Strategy: a.Strategy, Hub: a.Hub, Logger: a.Logger, used: u.(*usedSet)}
 }
 
 func (a *AskTell) log() *slog.Logger {

@@ -51,6 +51,10 @@ type Runner struct {
 	// took, so that rereading a large campaign never takes more than a
 	// quarter of a core.
 	Settle time.Duration
+
+	// used is what this runner's generations told the store their fits
+	// used; Run starts it afresh.
+	used *usedSet
 }
 
 // Progress reports how far a campaign has come.
@@ -72,6 +76,7 @@ type Progress struct {
 // cancelled ctx stops the run at the next safe point with ctx's error; the
 // campaign can then be resumed.
 func (r *Runner) Run(ctx context.Context, id string) (*tycho.Campaign, error) {
+	r.used = new(usedSet)
 	c, err := r.Store.FindCampaign(ctx, id)
 	if err != nil {
 		return nil, err
@@ -293,6 +298,7 @@ func (r *Runner) propose(ctx context.Context, c *tycho.Campaign, exps []*tycho.E
 	if err := r.Store.AddGeneration(ctx, g, batch); err != nil {
 		return 0, fmt.Errorf("record generation %d: %w", g.Index, err)
 	}
+	r.used.mark(g.Used)
 	log.Debug("proposed", "generation", g.Index, "strategy", g.Strategy, "n", len(batch),
 		"fit", g.FitTime, "propose", g.ProposeTime)
 	return len(batch), nil
@@ -338,10 +344,7 @@ func (r *Runner) next(ctx context.Context, c *tycho.Campaign, exps []*tycho.Expe
 	}
 	g := s.Generation
 	g.CampaignID, g.Index, g.CreatedAt = c.ID, gen, r.now()
-	g.Used = make([]string, len(req.Completed))
-	for i, e := range req.Completed {
-		g.Used[i] = e.ID
-	}
+	g.Used = r.used.fresh(req.Completed)
 	now := r.now()
 	batch := make([]*tycho.Experiment, len(s.Params))
 	for i, p := range s.Params {

@@ -89,7 +89,8 @@ func (db *DB) AddVersion(ctx context.Context, v *tycho.DatasetVersion) (*tycho.D
 			[]string{"project", "dataset", "number", "path", "size", "sha256", "chunks"}, pgx.CopyFromRows(files)); err != nil {
 			return fmt.Errorf("insert files: %w", err)
 		}
-		return nil
+		// The version is a provenance entity from the moment it exists.
+		return insertProv(ctx, tx, tycho.VersionProvenance(&out), now)
 	})
 	if err != nil {
 		return nil, wrap(err, "add a version of dataset %s", v.Dataset)

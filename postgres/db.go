@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -46,6 +47,9 @@ import (
 type DB struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+	// agents remembers the lab agents whose provenance is recorded, so
+	// that a lease need not record it again.
+	agents sync.Map
 }
 
 var _ tycho.Store = (*DB)(nil)

@@ -56,6 +56,7 @@ func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*
 	if err := checkText("holder", req.Holder); err != nil {
 		return nil, err
 	}
+	agentKey := req.Lab + "\x00" + req.Holder
 	var out []*tycho.Experiment
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		now := db.clock()
@@ -98,10 +99,16 @@ func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*
 			e.Lease = &tycho.Lease{Holder: req.Holder, Token: tokens[i], Expires: expires}
 		}
 		out = ready
+		if _, known := db.agents.Load(agentKey); known || len(ready) == 0 {
+			return nil
+		}
 		return insertProv(ctx, tx, tycho.LeaseProvenance(req.Lab, req.Holder, now), now)
 	})
 	if err != nil {
 		return nil, wrap(err, "lease experiments of lab %s", req.Lab)
+	}
+	if len(out) > 0 {
+		db.agents.Store(agentKey, true)
 	}
 	if out == nil {
 		out = []*tycho.Experiment{}

@@ -40,6 +40,9 @@ const busyTimeout = 10 * time.Second
 type DB struct {
 	db  *sql.DB
 	now func() time.Time
+	// agents remembers the lab agents whose provenance is recorded, so
+	// that a lease need not record it again.
+	agents sync.Map
 	// writes queues this process's write transactions for the committer,
 	// which runs them in batches (group commit): SQLite allows one writer
 	// at a time, and each commit waits for the disk, so many concurrent

@@ -23,6 +23,7 @@ func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*
 	if err := tycho.ValidLeaseRequest(req); err != nil {
 		return nil, err
 	}
+	agentKey := req.Lab + "\x00" + req.Holder
 	var out []*tycho.Experiment
 	err := db.tx(ctx, func(tx conn) error {
 		now := db.now()
@@ -47,13 +48,16 @@ func (db *DB) LeaseExperiments(ctx context.Context, req tycho.LeaseRequest) ([]*
 			e.Lease = &tycho.Lease{Holder: req.Holder, Token: token, Expires: expires}
 		}
 		out = ready
-		if len(ready) == 0 {
+		if _, known := db.agents.Load(agentKey); known || len(ready) == 0 {
 			return nil
 		}
 		return insertProv(ctx, tx, tycho.LeaseProvenance(req.Lab, req.Holder, now), now)
 	})
 	if err != nil {
 		return nil, wrap(err, "lease experiments of lab %s", req.Lab)
+	}
+	if len(out) > 0 {
+		db.agents.Store(agentKey, true)
 	}
 	if out == nil {
 		out = []*tycho.Experiment{}

@@ -301,10 +301,11 @@ func testCampaignProvenance(t *testing.T, s ProvenanceStore) {
 		return out
 	}
 	leased := ls[0].ID
-	same(t, "result up", up(tycho.ProvResult(leased), 3), []string{
-		tycho.ProvExperiment(leased) + "@1", tycho.ProvProposal(leased) + "@1",
-		"agent/robot-1@2", "campaign/c-p@2", "fit/c-p/1@2",
-		"lab/reactor@3", "strategy/gp@3",
+	same(t, "result up", up(tycho.ProvResult(leased), 4), []string{
+		tycho.ProvExperiment(leased) + "@1",
+		"agent/robot-1@2", tycho.ProvProposal(leased) + "@2",
+		"fit/c-p/1@3", "lab/reactor@3",
+		"campaign/c-p@4", "strategy/gp@4",
 	})
 	fit2 := mustLineage(t, s, tycho.LineageQuery{ID: tycho.ProvFit("c-p", 2), Depth: 1})
 	same(t, "fit 2 used", nodeIDs(fit2), []string{"campaign/c-p@1", "model/c-p/1@1", tycho.ProvResult(g1[0].ID) + "@1", tycho.ProvResult(g1[1].ID) + "@1", "strategy/gp@1"})
