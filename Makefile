@@ -17,7 +17,9 @@ test-python:
 # fuzz runs every fuzz target for FUZZTIME each: campaign files,
 # constraints, CSV files, descriptor files, prior data, tables, API
 # request bodies, driver results, stored results, chunk lists, dataset
-# metadata and dataset file paths.
+# metadata and file paths, table schemas and CSV quality reports, quality
+# reports as stored, RO-Crate imports, OpenLineage events and version
+# manifests.
 FUZZTIME ?= 30s
 fuzz:
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./spec
@@ -32,6 +34,12 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzDecodeChunks$$' -fuzztime=$(FUZZTIME) ./internal/storejson
 	go test -run='^$$' -fuzz='^FuzzDecodeMetadata$$' -fuzztime=$(FUZZTIME) ./internal/storejson
 	go test -run='^$$' -fuzz='^FuzzValidFilePath$$' -fuzztime=$(FUZZTIME) .
+	go test -run='^$$' -fuzz='^FuzzSchema$$' -fuzztime=$(FUZZTIME) ./quality
+	go test -run='^$$' -fuzz='^FuzzCSVReport$$' -fuzztime=$(FUZZTIME) ./quality
+	go test -run='^$$' -fuzz='^FuzzDecodeQuality$$' -fuzztime=$(FUZZTIME) ./internal/storejson
+	go test -run='^$$' -fuzz='^FuzzImport$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./rocrate
+	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./openlineage
+	go test -run='^$$' -fuzz='^FuzzDecodeManifest$$' -fuzztime=$(FUZZTIME) ./http
 
 bench:
 	go test -run='^$$' -bench=. ./...

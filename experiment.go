@@ -169,4 +169,9 @@ type Importer interface {
 	// Returns ECONFLICT if the version exists, EINVALID if its digest does
 	// not match its files.
 	ImportVersion(ctx context.Context, v *DatasetVersion) error
+	// ImportProvenance stores nodes and edges as exported. Unlike
+	// RecordProvenance it accepts an edge to a node that was never
+	// recorded, as the exporting store may hold such edges (to records
+	// that predate provenance).
+	ImportProvenance(ctx context.Context, g *ProvGraph) error
 }

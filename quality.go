@@ -90,17 +90,28 @@ type ColumnQuality struct {
 }
 
 // A TableReport is the schema and quality of one tabular file of a
-// version.
+// version. Columns and Quality run in the file's column order.
 type TableReport struct {
 	Path    string          `json:"path"`
-	Format  string          `json:"format"` // "csv" or "parquet"
+	Format  string          `json:"format"` // "csv", "tsv" or "parquet"
 	Rows    int64           `json:"rows"`
 	Columns []Column        `json:"columns"`
 	Quality []ColumnQuality `json:"quality"`
 	// DuplicateRows counts rows identical to an earlier row.
 	DuplicateRows int64 `json:"duplicate_rows"`
-	// Error says why the file could not be read as a table, if it could
-	// not; such a file grades the version down.
+	// DuplicatesPartial says the file had more distinct rows than the
+	// duplicate check remembers, so DuplicateRows is a lower bound.
+	DuplicatesPartial bool `json:"duplicates_partial,omitempty"`
+	// HeaderProblem says why the first row is not a usable header (a
+	// column without a name, a name given twice, only numbers), if it is
+	// not.
+	HeaderProblem string `json:"header_problem,omitempty"`
+	// AbsentColumns are columns the declared schema names that the file
+	// lacks.
+	AbsentColumns []string `json:"absent_columns,omitempty"`
+	// Error says why the file could not be read as a table, or why
+	// reading stopped part-way (what was read is still counted); such a
+	// file grades the version down.
 	Error string `json:"error,omitempty"`
 }
 

@@ -8,6 +8,9 @@
 // in memory. A version is recorded only after every chunk it refers to is
 // durable, so an interrupted add leaves no version behind; added again, it
 // skips the chunks already stored.
+//
+// Tables (CSV, TSV and Parquet files, by extension) are read a second time,
+// beside the chunking, for the version's quality report (package quality).
 package dataset
 
 import (
@@ -22,13 +25,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	chunkers "github.com/PlakarKorp/go-cdc-chunkers"
 	_ "github.com/PlakarKorp/go-cdc-chunkers/chunkers/fastcdc" // registers fastcdc-v1.0.0
 	"golang.org/x/sync/errgroup"
 
 	"tycho"
+	"tycho/quality"
 )
 
 // The chunking parameters are part of the storage format: other values
@@ -48,6 +55,8 @@ type Service struct {
 	Chunks   tycho.ChunkStore
 	// Workers hash and store chunks concurrently; 0 means one per CPU.
 	Workers int
+	// Now stamps quality reports; nil means time.Now.
+	Now func() time.Time
 }
 
 // AddRequest names what to add.
@@ -58,11 +67,16 @@ type AddRequest struct {
 	// whose files are added under their paths inside the directory.
 	Paths    []string
 	Metadata tycho.Metadata
+	// Schema declares the columns of the version's tables, if given; the
+	// columns it does not declare are inferred.
+	Schema *quality.Schema
 }
 
-// Add stores the files as a new version of the dataset and returns it. If
-// the files and metadata are those of the latest version, that version is
-// returned and nothing new is recorded.
+// Add stores the files as a new version of the dataset, with its quality
+// report and grade, and returns it. If the files, metadata and report are
+// those of the latest version, that version is returned and nothing new is
+// recorded. A table that cannot be read is a problem in the report, not an
+// error.
 func (s *Service) Add(ctx context.Context, req AddRequest) (*tycho.DatasetVersion, error) {
 	if req.Project == "" {
 		req.Project = tycho.DefaultProject
@@ -80,19 +94,65 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (*tycho.DatasetVersio
 	if err != nil {
 		return nil, err
 	}
+	// The tables are read on their own goroutine, beside the chunking:
+	// a second reader of the local file rather than a tee, so that
+	// neither waits for the other.
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var tables []tycho.TableReport
+	var analyzeErr error
+	analyzed := make(chan struct{})
+	go func() {
+		defer close(analyzed)
+		tables, analyzeErr = analyze(actx, sources, req.Schema)
+	}()
 	files, err := s.store(ctx, req.Project, sources)
 	if err != nil {
+		cancel()
+		<-analyzed
 		return nil, err
+	}
+	<-analyzed
+	if analyzeErr != nil {
+		return nil, analyzeErr
 	}
 	if err := s.Chunks.Sync(ctx, req.Project); err != nil {
 		return nil, err
 	}
+	q := quality.Grade(req.Metadata, tables)
+	q.CheckedAt = s.now()
 	return s.Datasets.AddVersion(ctx, &tycho.DatasetVersion{
 		Project:  req.Project,
 		Dataset:  req.Name,
 		Files:    files,
 		Metadata: req.Metadata,
+		Quality:  q,
 	})
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// analyze reports on the sources that are tables, in path order.
+func analyze(ctx context.Context, sources []source, schema *quality.Schema) ([]tycho.TableReport, error) {
+	var out []tycho.TableReport
+	for _, src := range sources {
+		format := quality.Format(src.rel)
+		if format == "" {
+			continue
+		}
+		rep, err := quality.File(ctx, src.abs, src.rel, format, schema)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rep)
+	}
+	slices.SortFunc(out, func(a, b tycho.TableReport) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
 }
 
 // source is a file to add: where it is and where it goes.

@@ -21,14 +21,14 @@ import (
 
 var ctx = context.Background()
 
-func newService(t *testing.T) *dataset.Service {
+func newService(t testing.TB) *dataset.Service {
 	t.Helper()
 	s, _ := newServiceIn(t)
 	return s
 }
 
 // newServiceIn also returns the directory of the chunk store.
-func newServiceIn(t *testing.T) (*dataset.Service, string) {
+func newServiceIn(t testing.TB) (*dataset.Service, string) {
 	t.Helper()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tycho.db"))
 	if err != nil {

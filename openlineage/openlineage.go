@@ -181,7 +181,7 @@ func tychoDataset(name string) (string, error) {
 	dataset, version, ok2 := strings.Cut(rest, "@")
 	n, err := strconv.Atoi(version)
 	if !ok || !ok2 || err != nil || n < 1 || tycho.ValidName("project", project) != nil || tycho.ValidName("dataset", dataset) != nil {
-		return "", fmt.Errorf("Tycho dataset %q: name it PROJECT/NAME@VERSION, the version a number", name)
+		return "", fmt.Errorf("tycho dataset %q: name it PROJECT/NAME@VERSION, the version a number", name)
 	}
 	return tycho.ProvDataset(project, dataset, n), nil
 }

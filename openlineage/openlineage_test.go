@@ -42,10 +42,10 @@ func TestParseSample(t *testing.T) {
 		t.Fatalf("graph does not check: %v", err)
 	}
 	want := map[string]string{
-		"openlineage/run/0190f1d8-7c3e-7a4b-9c1d-2e3f4a5b6c7d wasAssociatedWith openlineage/job/airflow/nightly.clean%20yields": "",
-		"openlineage/run/0190f1d8-7c3e-7a4b-9c1d-2e3f4a5b6c7d wasInformedBy openlineage/run/0190f1d8-0000-7a4b-9c1d-2e3f4a5b6c7d": "",
-		"openlineage/run/0190f1d8-7c3e-7a4b-9c1d-2e3f4a5b6c7d used dataset/default/yields@2":                                      "",
-		"openlineage/run/0190f1d8-7c3e-7a4b-9c1d-2e3f4a5b6c7d used openlineage/dataset/s3:%2F%2Flab-bucket/raw%2Fplate%207.csv":   "",
+		"openlineage/run/0190f1d8-7c3e-7a4b-9c1d-2e3f4a5b6c7d wasAssociatedWith openlineage/job/airflow/nightly.clean%20yields":              "",
+		"openlineage/run/0190f1d8-7c3e-7a4b-9c1d-2e3f4a5b6c7d wasInformedBy openlineage/run/0190f1d8-0000-7a4b-9c1d-2e3f4a5b6c7d":            "",
+		"openlineage/run/0190f1d8-7c3e-7a4b-9c1d-2e3f4a5b6c7d used dataset/default/yields@2":                                                 "",
+		"openlineage/run/0190f1d8-7c3e-7a4b-9c1d-2e3f4a5b6c7d used openlineage/dataset/s3:%2F%2Flab-bucket/raw%2Fplate%207.csv":              "",
 		"openlineage/dataset/s3:%2F%2Flab-bucket/clean%2Fplate7.parquet wasGeneratedBy openlineage/run/0190f1d8-7c3e-7a4b-9c1d-2e3f4a5b6c7d": "",
 	}
 	for _, e := range g.Edges {

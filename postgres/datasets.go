@@ -66,7 +66,7 @@ func (db *DB) AddVersion(ctx context.Context, v *tycho.DatasetVersion) (*tycho.D
 			out.Number = 1
 		case err != nil:
 			return err
-		case prev.Digest == out.Digest && string(prevMD) == string(md):
+		case prev.Digest == out.Digest && string(prevMD) == string(md) && storejson.SameQuality(prev.Quality, v.Quality):
 			out = *prev // the same data again: no new version
 			out.Files = v.Files
 			return nil

@@ -23,6 +23,10 @@ func (db *DB) AddVersion(ctx context.Context, v *tycho.DatasetVersion) (*tycho.D
 	if err != nil {
 		return nil, err
 	}
+	quality, err := storejson.EncodeQuality(v.Quality)
+	if err != nil {
+		return nil, err
+	}
 	out := *v
 	out.Digest, out.Size, out.FileCount = tycho.ManifestDigest(v.Files), 0, len(v.Files)
 	chunks := make([][]byte, len(v.Files))
@@ -40,7 +44,7 @@ func (db *DB) AddVersion(ctx context.Context, v *tycho.DatasetVersion) (*tycho.D
 			prev = nil
 		case err != nil:
 			return err
-		case prev.Digest == out.Digest && string(prevMD) == string(md):
+		case prev.Digest == out.Digest && string(prevMD) == string(md) && storejson.SameQuality(prev.Quality, v.Quality):
 			out = *prev // the same data again: no new version
 			out.Files = v.Files
 			return nil
@@ -55,8 +59,8 @@ func (db *DB) AddVersion(ctx context.Context, v *tycho.DatasetVersion) (*tycho.D
 			out.Number = prev.Number + 1
 		}
 		out.CreatedAt = now
-		if _, err := tx.ExecContext(ctx, `INSERT INTO dataset_versions (`+versionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			out.Project, out.Dataset, out.Number, out.Digest, out.Size, out.FileCount, string(md), nanos(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dataset_versions (`+versionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			out.Project, out.Dataset, out.Number, out.Digest, out.Size, out.FileCount, string(md), nullText(quality), nanos(now)); err != nil {
 			return fmt.Errorf("insert version: %w", err)
 		}
 		for i, f := range v.Files {
@@ -65,7 +69,8 @@ func (db *DB) AddVersion(ctx context.Context, v *tycho.DatasetVersion) (*tycho.D
 				return fmt.Errorf("insert file %s: %w", f.Path, err)
 			}
 		}
-		return nil
+		// The version is a provenance entity from the moment it exists.
+		return insertProv(ctx, tx, tycho.VersionProvenance(&out), now)
 	})
 	if err != nil {
 		return nil, wrap(err, "add a version of dataset %s", v.Dataset)
@@ -74,22 +79,33 @@ func (db *DB) AddVersion(ctx context.Context, v *tycho.DatasetVersion) (*tycho.D
 	return &out, nil
 }
 
-const versionColumns = `project, dataset, number, digest, size, file_count, metadata, created_at`
+const versionColumns = `project, dataset, number, digest, size, file_count, metadata, quality, created_at`
 
 // scanVersion reads the versionColumns, returning the stored metadata too.
 func scanVersion(s scanner) (*tycho.DatasetVersion, []byte, error) {
 	var v tycho.DatasetVersion
-	var md []byte
+	var md, quality []byte
 	var created int64
-	if err := s.Scan(&v.Project, &v.Dataset, &v.Number, &v.Digest, &v.Size, &v.FileCount, &md, &created); err != nil {
+	if err := s.Scan(&v.Project, &v.Dataset, &v.Number, &v.Digest, &v.Size, &v.FileCount, &md, &quality, &created); err != nil {
 		return nil, nil, err
 	}
-	var err error
-	if v.Metadata, err = storejson.DecodeMetadata(md); err != nil {
-		return nil, nil, fmt.Errorf("version %s@%d: %w", v.Dataset, v.Number, err)
+	if err := decodeVersion(&v, md, quality); err != nil {
+		return nil, nil, err
 	}
 	v.CreatedAt = fromNanos(created)
 	return &v, md, nil
+}
+
+// decodeVersion decodes a version's stored metadata and quality report.
+func decodeVersion(v *tycho.DatasetVersion, md, quality []byte) error {
+	var err error
+	if v.Metadata, err = storejson.DecodeMetadata(md); err != nil {
+		return fmt.Errorf("version %s@%d: %w", v.Dataset, v.Number, err)
+	}
+	if v.Quality, err = storejson.DecodeQuality(quality); err != nil {
+		return fmt.Errorf("version %s@%d: %w", v.Dataset, v.Number, err)
+	}
+	return nil
 }
 
 func scanVersionOnly(s scanner) (*tycho.DatasetVersion, error) {
@@ -135,13 +151,12 @@ func (db *DB) ListDatasets(ctx context.Context, project string) ([]*tycho.Datase
 	out, err := scanAll(rows, func(s scanner) (*tycho.Dataset, error) {
 		var created int64
 		var v tycho.DatasetVersion
-		var md []byte
+		var md, quality []byte
 		var vcreated int64
-		if err := s.Scan(&created, &v.Project, &v.Dataset, &v.Number, &v.Digest, &v.Size, &v.FileCount, &md, &vcreated); err != nil {
+		if err := s.Scan(&created, &v.Project, &v.Dataset, &v.Number, &v.Digest, &v.Size, &v.FileCount, &md, &quality, &vcreated); err != nil {
 			return nil, err
 		}
-		var err error
-		if v.Metadata, err = storejson.DecodeMetadata(md); err != nil {
+		if err := decodeVersion(&v, md, quality); err != nil {
 			return nil, err
 		}
 		v.CreatedAt = fromNanos(vcreated)
@@ -247,4 +262,15 @@ func prefixed(alias, columns string) string {
 		cols[i] = alias + c
 	}
 	return strings.Join(cols, ", ")
+}
+
+// ListDatasetProjects returns the projects that hold datasets, by name,
+// so that a catalogue can cover them all.
+func (db *DB) ListDatasetProjects(ctx context.Context) ([]string, error) {
+	rows, err := db.pool().QueryContext(ctx, `SELECT DISTINCT project FROM datasets ORDER BY project`)
+	if err != nil {
+		return nil, wrap(err, "list projects with datasets")
+	}
+	out, err := scanAll(rows, func(s scanner) (p string, err error) { return p, s.Scan(&p) })
+	return out, wrap(err, "list projects with datasets")
 }

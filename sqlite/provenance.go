@@ -227,5 +227,3 @@ func provEdges(ctx context.Context, tx conn, query string, ids []string) ([]tych
 		return e, err
 	})
 }
-
-

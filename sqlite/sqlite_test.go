@@ -307,3 +307,11 @@ func TestDatasets(t *testing.T) {
 func TestProvenance(t *testing.T) {
 	storetest.RunProvenance(t, func(t *testing.T) storetest.ProvenanceStore { return MustOpenDB(t) })
 }
+
+func TestImporter(t *testing.T) {
+	storetest.RunImporter(t, func(t *testing.T) storetest.ImporterStore { return MustOpenDB(t) })
+}
+
+func TestProjects(t *testing.T) {
+	storetest.RunProjects(t, func(t *testing.T) tycho.ProjectService { return MustOpenDB(t) })
+}

@@ -23,6 +23,8 @@ func RunDatasets(t *testing.T, open func(t *testing.T) tycho.DatasetService) {
 		{"FindVersionByRef", testFindVersionByRef},
 		{"ErrDatasetNotFound", testDatasetNotFound},
 		{"ErrBadVersion", testBadVersion},
+		{"QualityRoundTrip", testQualityRoundTrip},
+		{"NewQualityAddsVersion", testNewQualityAddsVersion},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })
@@ -225,4 +227,100 @@ func testBadVersion(t *testing.T, s tycho.DatasetService) {
 	if _, err := s.FindDataset(ctx, "p1", "a"); tycho.ErrorCode(err) != tycho.ENOTFOUND {
 		t.Errorf("after refused versions the dataset exists (%v)", err)
 	}
+}
+
+// quality returns a report with a table of every kind of problem.
+func quality(grade tycho.Grade) *tycho.QualityReport {
+	lo, hi := 0.0, 100.0
+	return &tycho.QualityReport{
+		Tables: []tycho.TableReport{{
+			Path: "a/data.csv", Format: "csv", Rows: 3,
+			Columns: []tycho.Column{
+				{Name: "id", Type: tycho.ColumnInteger, Required: true, Declared: true},
+				{Name: "yield [%]", Type: tycho.ColumnNumber, Unit: "%", Min: &lo, Max: &hi, Declared: true},
+				{Name: "ünï", Type: tycho.ColumnString},
+			},
+			Quality: []tycho.ColumnQuality{
+				{Name: "id"},
+				{Name: "yield [%]", Missing: 1, TypeViolations: 1, OutOfRange: 1, Example: `row 2 (line 3): "high" is not a number`},
+				{Name: "ünï", Missing: 3},
+			},
+			DuplicateRows:     1,
+			DuplicatesPartial: true,
+			HeaderProblem:     "columns 1 and 2 are both named \"x\"",
+			AbsentColumns:     []string{"solvent"},
+		}, {Path: "b.parquet", Format: "parquet", Error: "not a readable Parquet file"}},
+		HasLicense:     true,
+		HasDescription: true,
+		Grade:          grade,
+		Reasons:        []string{"silver: a/data.csv: 1 value is not a number"},
+		CheckedAt:      time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC),
+	}
+}
+
+func testQualityRoundTrip(t *testing.T, s tycho.DatasetService) {
+	v := version("q", map[string]string{"a/data.csv": "id\n1\n", "b.parquet": "PAR1"})
+	v.Quality = quality(tycho.GradeBronze)
+	added := mustAdd(t, s, v)
+	same(t, "added quality", added.Quality, v.Quality)
+	got, err := s.FindVersion(ctx, "p1", "q", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "found quality", got.Quality, v.Quality)
+	vs, err := s.ListVersions(ctx, "p1", "q")
+	if err != nil || len(vs) != 1 {
+		t.Fatalf("list versions: %d (%v)", len(vs), err)
+	}
+	same(t, "listed quality", vs[0].Quality, v.Quality)
+	d, err := s.FindDataset(ctx, "p1", "q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "dataset's latest quality", d.Latest.Quality, v.Quality)
+	ds, err := s.ListDatasets(ctx, "p1")
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("list datasets: %d (%v)", len(ds), err)
+	}
+	same(t, "listed dataset's quality", ds[0].Latest.Quality, v.Quality)
+
+	// A version without a report has none.
+	none := mustAdd(t, s, version("n", map[string]string{"f.txt": "x"}))
+	got, err = s.FindVersion(ctx, "p1", "n", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if none.Quality != nil || got.Quality != nil {
+		t.Errorf("a version added without a report has one: %+v", got.Quality)
+	}
+}
+
+// testNewQualityAddsVersion adds the same files and metadata with a report
+// made later (no new version) and with a different report (a new version
+// with the same digest).
+func testNewQualityAddsVersion(t *testing.T, s tycho.DatasetService) {
+	files := map[string]string{"a/data.csv": "id\n1\n"}
+	v := version("q", files)
+	v.Quality = quality(tycho.GradeBronze)
+	first := mustAdd(t, s, v)
+	later := version("q", files)
+	later.Quality = quality(tycho.GradeBronze)
+	later.Quality.CheckedAt = later.Quality.CheckedAt.Add(time.Hour)
+	if got := mustAdd(t, s, later); got.Number != first.Number {
+		t.Errorf("the same report made later: version %d, want %d", got.Number, first.Number)
+	} else {
+		same(t, "the earlier report", got.Quality, first.Quality)
+	}
+	graded := version("q", files)
+	graded.Quality = quality(tycho.GradeSilver)
+	graded.Quality.Reasons = nil
+	got := mustAdd(t, s, graded)
+	if got.Number != 2 || got.Digest != first.Digest {
+		t.Fatalf("a new report: version %d digest %s, want 2 and %s", got.Number, got.Digest, first.Digest)
+	}
+	found, err := s.FindVersion(ctx, "p1", "q", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "the new report", found.Quality, graded.Quality)
 }

@@ -25,7 +25,10 @@ func (c *benchCommand) Run(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "server" {
 		return c.benchServer(ctx, args[1:])
 	}
-	fs := newFlagSet("bench", "bench optimizer|server [flags]", c.stderr)
+	if len(args) > 0 && args[0] == "data" {
+		return c.benchData(ctx, args[1:])
+	}
+	fs := newFlagSet("bench", "bench optimizer|server|data [flags]", c.stderr)
 	seeds := fs.Int("seeds", 10, "number of seeds per problem")
 	only := fs.String("only", "", "run only these sections: regret, suzuki, snar, time")
 	out := fs.String("out", "docs/benchmarks.md", "write the report here (- for standard output)")
@@ -73,7 +76,7 @@ func (c *benchCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 	fmt.Fprintf(&report, "\n%s", benchNotes)
-	if kept := keepServerSection(*out); kept != "" {
+	if kept := keepSections(*out); kept != "" {
 		fmt.Fprintf(&report, "\n%s", kept)
 	}
 	return writeOutput(c.stdout, outPath(*out), func(w io.Writer) error {

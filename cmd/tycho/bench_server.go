@@ -101,34 +101,79 @@ func (c *benchCommand) benchServer(ctx context.Context, args []string) error {
 		_, err := io.WriteString(c.stdout, section)
 		return err
 	}
-	return replaceSection(*out, section)
+	return replaceSection(*out, serverMarker, section)
 }
 
-// replaceSection replaces the server section of a benchmarks file (from
-// serverMarker to the end), or appends it.
-func replaceSection(path, section string) error {
+// The marked sections of docs/benchmarks.md, in the order they are
+// written: each runs from its marker to the next or the end, and each
+// benchmark command rewrites only its own.
+var benchMarkers = []string{serverMarker, dataMarker}
+
+// splitSections returns the head of a benchmarks file (before any marker)
+// and its marked sections by marker.
+func splitSections(text string) (string, map[string]string) {
+	secs := map[string]string{}
+	cut := len(text)
+	for _, m := range benchMarkers {
+		if i := strings.Index(text, m); i >= 0 && i < cut {
+			cut = i
+		}
+	}
+	head, rest := text[:cut], text[cut:]
+	for rest != "" {
+		next := len(rest)
+		var marker string
+		for _, m := range benchMarkers {
+			if strings.HasPrefix(rest, m) {
+				marker = m
+			} else if i := strings.Index(rest, m); i > 0 && i < next {
+				next = i
+			}
+		}
+		secs[marker] = rest[:next]
+		rest = rest[next:]
+	}
+	return head, secs
+}
+
+// joinSections writes the marked sections in order.
+func joinSections(secs map[string]string) string {
+	var b strings.Builder
+	for _, m := range benchMarkers {
+		if s := secs[m]; s != "" {
+			b.WriteString(strings.TrimRight(s, "\n") + "\n\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n") + "\n"
+}
+
+// replaceSection replaces the section that starts with marker in a
+// benchmarks file, or adds it, keeping the rest.
+func replaceSection(path, marker, section string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	head, _, _ := strings.Cut(string(old), serverMarker)
+	head, secs := splitSections(string(old))
+	secs[marker] = section
 	return writeOutput(nil, path, func(w io.Writer) error {
-		_, err := io.WriteString(w, strings.TrimRight(head, "\n")+"\n\n"+section)
+		_, err := io.WriteString(w, strings.TrimRight(head, "\n")+"\n\n"+joinSections(secs))
 		return err
 	})
 }
 
-// keepServerSection returns the server section of the file at path, if
-// any, so the optimizer benchmark can keep it.
-func keepServerSection(path string) string {
+// keepSections returns the marked sections of the file at path, if any, so
+// the optimizer benchmark can keep them.
+func keepSections(path string) string {
 	old, err := os.ReadFile(path)
 	if err != nil {
 		return ""
 	}
-	if _, tail, ok := strings.Cut(string(old), serverMarker); ok {
-		return serverMarker + tail
+	_, secs := splitSections(string(old))
+	if len(secs) == 0 {
+		return ""
 	}
-	return ""
+	return joinSections(secs)
 }
 
 type latencies struct{ p50, p99 time.Duration }

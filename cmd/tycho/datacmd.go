@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"tycho"
 	"tycho/blob"
 	"tycho/dataset"
+	"tycho/quality"
 )
 
 // dataCommand is "tycho data": datasets and their versions in the local
@@ -23,11 +26,14 @@ type dataCommand struct {
 
 const dataUsage = `Usage:
   tycho data add PATH... --name NAME   add files or directories as a new version
+                                       (--schema FILE declares its tables' columns)
   tycho data ls                        list datasets
-  tycho data show NAME[@VERSION]       show a version's metadata and files
+  tycho data show NAME[@VERSION]       show a version's metadata, grade and files
+  tycho data quality NAME[@VERSION]    show a version's quality report (--json)
   tycho data versions NAME             list a dataset's versions
   tycho data get NAME[@VERSION]        write a version's files (-o DIR)
   tycho data diff NAME@A NAME@B        compare two versions
+  tycho data catalog [--out FILE]      write the DCAT-AP catalogue (JSON-LD)
 
 VERSION is a number, latest, or sha256: and at least 8 hex digits of the
 version's digest. Every subcommand takes --project (default "default")
@@ -48,6 +54,10 @@ func (c *dataCommand) Run(ctx context.Context, args []string) error {
 		return c.ls(ctx, args)
 	case "show":
 		return c.show(ctx, args)
+	case "quality":
+		return c.quality(ctx, args)
+	case "catalog":
+		return c.catalog(ctx, args)
 	case "versions":
 		return c.versions(ctx, args)
 	case "get":
@@ -125,6 +135,7 @@ func (c *dataCommand) add(ctx context.Context, args []string) error {
 	var creators, keywords listFlag
 	fs.Var(&creators, "creator", `a creator, "Name" or "Name,ORCID" (repeatable)`)
 	fs.Var(&keywords, "keyword", "a keyword (repeatable)")
+	schemaFile := fs.String("schema", "", "a YAML or JSON file declaring the columns of the tables (docs/data-quality.md)")
 	args, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -144,19 +155,40 @@ func (c *dataCommand) add(ctx context.Context, args []string) error {
 		}
 		md.Temporal = p
 	}
+	var schema *quality.Schema
+	if *schemaFile != "" {
+		if schema, err = quality.ReadSchema(*schemaFile); err != nil {
+			return err
+		}
+	}
 	svc, closeStore, err := df.open(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
 	start := time.Now()
-	v, err := svc.Add(ctx, dataset.AddRequest{Project: *df.project, Name: *name, Paths: args, Metadata: md})
+	v, err := svc.Add(ctx, dataset.AddRequest{Project: *df.project, Name: *name, Paths: args, Metadata: md, Schema: schema})
 	if err != nil {
 		return err
 	}
 	secs := time.Since(start).Seconds()
 	fmt.Fprintf(c.stdout, "%s: %d files, %s, %s (%.0f MB/s)\n", v.Ref(), v.FileCount, bytesText(v.Size), v.Digest, float64(v.Size)/1e6/max(secs, 1e-9))
+	if q := v.Quality; q != nil {
+		fmt.Fprintf(c.stdout, "quality: %s", gradeText(q.Grade))
+		if len(q.Reasons) > 0 {
+			fmt.Fprintf(c.stdout, " (tycho data quality %s says why not higher)", v.Ref())
+		}
+		fmt.Fprintln(c.stdout)
+	}
 	return nil
+}
+
+// gradeText names a grade, "none" for none.
+func gradeText(g tycho.Grade) string {
+	if g == tycho.GradeNone {
+		return "none"
+	}
+	return string(g)
 }
 
 // parsePeriod reads START/END.
@@ -251,12 +283,160 @@ func (c *dataCommand) show(ctx context.Context, args []string) error {
 	}
 	field("spatial", m.Spatial)
 	field("residency", m.Jurisdiction)
+	showQuality(w, v, field)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nPATH\tSIZE\tCHUNKS\tSHA256")
 	for _, f := range v.Files {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", f.Path, bytesText(f.Size), len(f.Chunks), f.SHA256)
 	}
 	return tw.Flush()
+}
+
+// maxShown bounds the tables and reasons "data show" lists.
+const maxShown = 5
+
+// showQuality writes a version's grade and a line per table.
+func showQuality(w io.Writer, v *tycho.DatasetVersion, field func(label, value string)) {
+	q := v.Quality
+	if q == nil {
+		field("quality", "no report (added before quality reports)")
+		return
+	}
+	field("quality", fmt.Sprintf("%s (checked %s)", gradeText(q.Grade), q.CheckedAt.Format(time.RFC3339)))
+	for i, why := range q.Reasons {
+		if i == maxShown {
+			field("", fmt.Sprintf("… %d more: tycho data quality %s", len(q.Reasons)-maxShown, v.Ref()))
+			break
+		}
+		field("", why)
+	}
+	for i, t := range q.Tables {
+		if i == maxShown {
+			field("", fmt.Sprintf("… %d more tables", len(q.Tables)-maxShown))
+			break
+		}
+		field("table", tableSummary(t))
+	}
+}
+
+// tableSummary describes a table's report in one line.
+func tableSummary(t tycho.TableReport) string {
+	if t.Error != "" && len(t.Columns) == 0 {
+		return fmt.Sprintf("%s: unreadable: %s", t.Path, t.Error)
+	}
+	var missing, violations, out int64
+	for _, q := range t.Quality {
+		missing, violations, out = missing+q.Missing, violations+q.TypeViolations, out+q.OutOfRange
+	}
+	share := 0.0
+	if cells := t.Rows * int64(len(t.Columns)); cells > 0 {
+		share = 100 * float64(missing) / float64(cells)
+	}
+	s := fmt.Sprintf("%s: %d rows, %d columns, %.1f %% missing, %d duplicate rows, %d type violations, %d out of range",
+		t.Path, t.Rows, len(t.Columns), share, t.DuplicateRows, violations, out)
+	if t.Error != "" {
+		s += "; stopped: " + t.Error
+	}
+	return s
+}
+
+func (c *dataCommand) quality(ctx context.Context, args []string) error {
+	fs := newFlagSet("data quality", "data quality NAME[@VERSION] [--json] [--project P]", c.stderr)
+	df := newDataFlags(fs)
+	asJSON := fs.Bool("json", false, "print the whole report as JSON")
+	args, svc, closeStore, err := df.start(ctx, fs, args, 1, "give one dataset")
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	name, ref := splitRef(args[0])
+	v, err := svc.Datasets.FindVersion(ctx, *df.project, name, ref)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, err := json.MarshalIndent(v.Quality, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(c.stdout, "%s\n", b)
+		return err
+	}
+	return writeQuality(c.stdout, v)
+}
+
+// writeQuality writes a version's whole quality report as text.
+func writeQuality(w io.Writer, v *tycho.DatasetVersion) error {
+	q := v.Quality
+	if q == nil {
+		fmt.Fprintf(w, "%s has no quality report: it was added before tycho made them; add its files again for one\n", v.Ref())
+		return nil
+	}
+	yes := map[bool]string{true: "yes", false: "no"}
+	fmt.Fprintf(w, "%s: %s (checked %s; docs/data-quality.md)\n  licence %s, description %s\n",
+		v.Ref(), gradeText(q.Grade), q.CheckedAt.Format(time.RFC3339), yes[q.HasLicense], yes[q.HasDescription])
+	if len(q.Reasons) > 0 {
+		fmt.Fprintln(w, "\nNot met:")
+		for _, why := range q.Reasons {
+			fmt.Fprintf(w, "  %s\n", why)
+		}
+	}
+	for _, t := range q.Tables {
+		fmt.Fprintf(w, "\n%s (%s): %d rows, %d columns, %d duplicate rows", t.Path, t.Format, t.Rows, len(t.Columns), t.DuplicateRows)
+		if t.DuplicatesPartial {
+			fmt.Fprint(w, " at least (too many rows to check them all)")
+		}
+		fmt.Fprintln(w)
+		if t.Error != "" {
+			fmt.Fprintf(w, "  error: %s\n", t.Error)
+		}
+		if t.HeaderProblem != "" {
+			fmt.Fprintf(w, "  header: %s\n", t.HeaderProblem)
+		}
+		if len(t.AbsentColumns) > 0 {
+			fmt.Fprintf(w, "  declared but absent: %s\n", strings.Join(t.AbsentColumns, ", "))
+		}
+		if len(t.Columns) == 0 {
+			continue
+		}
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  COLUMN\tTYPE\tUNIT\tRANGE\tMISSING\tBAD TYPE\tOUT OF RANGE\tFIRST PROBLEM")
+		for i, col := range t.Columns {
+			var cq tycho.ColumnQuality
+			if i < len(t.Quality) {
+				cq = t.Quality[i]
+			}
+			typ := string(col.Type)
+			if col.Declared {
+				typ += "*"
+			}
+			if col.Required {
+				typ += " required"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", col.Name, typ, col.Unit, rangeOf(col), cq.Missing, cq.TypeViolations, cq.OutOfRange, cq.Example)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(q.Tables) > 0 {
+		fmt.Fprintln(w, "\n* declared in a schema; other types are inferred from the values")
+	}
+	return nil
+}
+
+// rangeOf writes a column's declared range, or "".
+func rangeOf(c tycho.Column) string {
+	if c.Min == nil && c.Max == nil {
+		return ""
+	}
+	f := func(p *float64, inf string) string {
+		if p == nil {
+			return inf
+		}
+		return strconv.FormatFloat(*p, 'g', -1, 64)
+	}
+	return "[" + f(c.Min, "-∞") + ", " + f(c.Max, "∞") + "]"
 }
 
 func dateText(t time.Time) string {

@@ -23,12 +23,19 @@ Usage:
   tycho campaigns                 list campaigns
   tycho show CAMPAIGN             show a campaign's history and best point
   tycho export CAMPAIGN           export a campaign as CSV or JSON
+  tycho export --project P OUT.zip
+                                  export a project as an RO-Crate: datasets, campaigns, provenance
+  tycho import FILE.zip           import an exported project into a new data directory
   tycho report CAMPAIGN           write a campaign's report as one HTML file
   tycho approve CAMPAIGN [SEQ...] list, approve or reject proposals awaiting approval
   tycho serve                     serve the REST API, ask/tell and agent labs
   tycho agent --lab NAME -- CMD   run an instrument's driver for a lab's experiments
   tycho data add|ls|show|versions|get|diff
                                   versioned datasets ("tycho data" for more)
+  tycho project show|set PROJECT  a project's settings: the grade its prior data needs
+  tycho lineage ID [--up|--down]  what a result, model or dataset came from, or what came from it
+  tycho lineage ingest FILE       record OpenLineage RunEvents
+  tycho model-card CAMPAIGN       the datasets and experiments that trained a campaign's models
   tycho bench optimizer           benchmark the optimizer and write docs/benchmarks.md
   tycho version                   print the version
 
@@ -88,7 +95,12 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "show":
 		return (&showCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "export":
+		if isCrateExport(args) {
+			return (&exportCrateCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
+		}
 		return (&exportCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
+	case "import":
+		return (&importCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "report":
 		return (&reportCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "approve":
@@ -99,6 +111,12 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return (&agentCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "data":
 		return (&dataCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
+	case "project":
+		return (&projectCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
+	case "model-card":
+		return (&modelCardCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
+	case "lineage":
+		return (&lineageCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "bench":
 		return (&benchCommand{stdout: stdout, stderr: stderr}).Run(ctx, args)
 	case "version":

@@ -69,6 +69,16 @@ func (c *runCommand) Run(ctx context.Context, args []string) error {
 	if *resume {
 		camp, err = findResumable(ctx, store, arg, s, source)
 	} else {
+		if s.PriorDataset != "" {
+			// Pin the version and check it before anything is created.
+			chunks, err := where.chunkStore(store)
+			if err != nil {
+				return err
+			}
+			if s.PriorDataset, _, err = priorDataset(ctx, store, chunks, s); err != nil {
+				return err
+			}
+		}
 		camp, err = createCampaign(ctx, store, arg, s, source)
 	}
 	if err != nil {
@@ -116,8 +126,16 @@ func (c *runCommand) Run(ctx context.Context, args []string) error {
 		Strategy: &optimize.Strategy{},
 		Progress: bar.Update,
 		Logger:   slog.New(slog.NewTextHandler(bar.LogWriter(), &slog.HandlerOptions{Level: level})),
-		Prior: func(context.Context) ([]*tycho.Experiment, error) {
-			return spec.ReadPriorData(camp.SourceName, &camp.Spec)
+		Prior: func(ctx context.Context) ([]*tycho.Experiment, error) {
+			if camp.Spec.PriorDataset == "" {
+				return spec.ReadPriorData(camp.SourceName, &camp.Spec)
+			}
+			chunks, err := where.chunkStore(store)
+			if err != nil {
+				return nil, err
+			}
+			_, exps, err := priorDataset(ctx, store, chunks, &camp.Spec)
+			return exps, err
 		},
 	}
 	if *resume {
