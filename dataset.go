@@ -100,9 +100,10 @@ type Period struct {
 type DatasetService interface {
 	// AddVersion stores a new version of a dataset, creating the dataset
 	// with its first version, and assigns Number, Digest, Size, FileCount
-	// and CreatedAt. A version with the same digest and metadata as the
-	// latest is not stored again: AddVersion returns the latest instead
-	// (a retry, or data added twice). The caller must have made every
+	// and CreatedAt. A version with the same digest, metadata and quality
+	// report (whenever the report was made) as the latest is not stored
+	// again: AddVersion returns the latest instead (a retry, or data added
+	// twice). The caller must have made every
 	// chunk durable first. Returns EINVALID for a bad name, path or
 	// metadata.
 	AddVersion(ctx context.Context, v *DatasetVersion) (*DatasetVersion, error)
