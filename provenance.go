@@ -144,6 +144,25 @@ func (g *ProvGraph) Check() error {
 	return nil
 }
 
+// Named returns, each once, the IDs the graph's edges name that its nodes
+// do not hold: those that must be recorded already.
+func (g *ProvGraph) Named() []string {
+	given := make(map[string]bool, len(g.Nodes))
+	for _, n := range g.Nodes {
+		given[n.ID] = true
+	}
+	var named []string
+	for _, e := range g.Edges {
+		for _, id := range []string{e.From, e.To} {
+			if !given[id] {
+				given[id] = true
+				named = append(named, id)
+			}
+		}
+	}
+	return named
+}
+
 // validProvID checks a node ID: 1 to 512 printable bytes without spaces.
 func validProvID(id string) error {
 	if id == "" || len(id) > 512 {

@@ -25,19 +25,7 @@ func (db *DB) RecordProvenance(ctx context.Context, g *tycho.ProvGraph) error {
 		}
 	}
 	err := db.tx(ctx, func(tx pgx.Tx) error {
-		given := make(map[string]bool, len(g.Nodes))
-		for _, n := range g.Nodes {
-			given[n.ID] = true
-		}
-		var named []string
-		for _, e := range g.Edges {
-			for _, id := range []string{e.From, e.To} {
-				if !given[id] {
-					given[id] = true
-					named = append(named, id)
-				}
-			}
-		}
+		named := g.Named()
 		found, err := provNodes(ctx, tx, named)
 		if err != nil {
 			return err
