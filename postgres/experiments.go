@@ -161,19 +161,13 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 func recordGeneration(ctx context.Context, tx pgx.Tx, g *tycho.Generation, created time.Time, exps []*tycho.Experiment, seq int) error {
 	stamped := *g
 	stamped.CreatedAt = created
-	numbered := make([]*tycho.Experiment, len(exps))
-	for i, e := range exps {
-		c := *e
-		c.Seq = seq + i + 1
-		numbered[i] = &c
-	}
 	var prev int
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(idx), 0) FROM generations
 		WHERE campaign_id = $1 AND idx < $2 AND strategy NOT IN ($3, $4)`,
 		g.CampaignID, g.Index, tycho.StrategyPriorData, tycho.StrategyExternal).Scan(&prev); err != nil {
 		return err
 	}
-	if err := insertProv(ctx, tx, tycho.GenerationProvenance(&stamped, numbered, prev), created); err != nil {
+	if err := insertProv(ctx, tx, tycho.GenerationProvenance(&stamped, exps, seq + 1, prev), created); err != nil {
 		return err
 	}
 	return insertUsed(ctx, tx, &stamped)
@@ -186,9 +180,7 @@ func recordResult(ctx context.Context, tx pgx.Tx, e *tycho.Experiment, body []by
 	if err != nil {
 		return err
 	}
-	done := *e
-	done.State, done.Result, done.FinishedAt = tycho.ExperimentCompleted, r, now
-	return insertProv(ctx, tx, tycho.ResultProvenance(&done), now)
+	return insertProv(ctx, tx, tycho.CompletionProvenance(e, r, now), now)
 }
 
 // experimentColumns are the columns scanExperiment reads. The lease token

@@ -142,19 +142,13 @@ func (db *DB) AddGeneration(ctx context.Context, g *tycho.Generation, exps []*ty
 func recordGeneration(ctx context.Context, tx conn, g *tycho.Generation, created time.Time, exps []*tycho.Experiment, last int) error {
 	stamped := *g
 	stamped.CreatedAt = created
-	numbered := make([]*tycho.Experiment, len(exps))
-	for i, e := range exps {
-		c := *e
-		c.Seq = last - len(exps) + 1 + i
-		numbered[i] = &c
-	}
 	var prev int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(idx), 0) FROM generations
 		WHERE campaign_id = ? AND idx < ? AND strategy NOT IN (?, ?)`,
 		g.CampaignID, g.Index, tycho.StrategyPriorData, tycho.StrategyExternal).Scan(&prev); err != nil {
 		return err
 	}
-	if err := insertProv(ctx, tx, tycho.GenerationProvenance(&stamped, numbered, prev), created); err != nil {
+	if err := insertProv(ctx, tx, tycho.GenerationProvenance(&stamped, exps, last - len(exps) + 1, prev), created); err != nil {
 		return err
 	}
 	return insertUsed(ctx, tx, &stamped)
@@ -167,9 +161,7 @@ func recordResult(ctx context.Context, tx conn, e *tycho.Experiment, body []byte
 	if err != nil {
 		return err
 	}
-	done := *e
-	done.State, done.Result, done.FinishedAt = tycho.ExperimentCompleted, r, now
-	return insertProv(ctx, tx, tycho.ResultProvenance(&done), now)
+	return insertProv(ctx, tx, tycho.CompletionProvenance(e, r, now), now)
 }
 
 // experimentColumns are the columns scanExperiment reads. The lease token
