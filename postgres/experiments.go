@@ -167,7 +167,7 @@ func recordGeneration(ctx context.Context, tx pgx.Tx, g *tycho.Generation, creat
 		g.CampaignID, g.Index, tycho.StrategyPriorData, tycho.StrategyExternal).Scan(&prev); err != nil {
 		return err
 	}
-	if err := insertProv(ctx, tx, tycho.GenerationProvenance(&stamped, exps, seq + 1, prev), created); err != nil {
+	if err := insertProv(ctx, tx, tycho.GenerationProvenance(&stamped, exps, seq+1, prev), created); err != nil {
 		return err
 	}
 	return insertUsed(ctx, tx, &stamped)

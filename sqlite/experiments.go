@@ -148,7 +148,7 @@ func recordGeneration(ctx context.Context, tx conn, g *tycho.Generation, created
 		g.CampaignID, g.Index, tycho.StrategyPriorData, tycho.StrategyExternal).Scan(&prev); err != nil {
 		return err
 	}
-	if err := insertProv(ctx, tx, tycho.GenerationProvenance(&stamped, exps, last - len(exps) + 1, prev), created); err != nil {
+	if err := insertProv(ctx, tx, tycho.GenerationProvenance(&stamped, exps, last-len(exps)+1, prev), created); err != nil {
 		return err
 	}
 	return insertUsed(ctx, tx, &stamped)
